@@ -1,0 +1,96 @@
+"""Geometry per level: outlines as the union of grids, and a simplified, rounded copy for maps."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, mapping
+
+# Simplification tolerance per level, in degrees (1e-4 degree is about 10 m here).
+MAP_TOLERANCE: dict[str, float] = {
+    "grid": 0.0002,
+    "village": 0.0004,
+    "township": 0.0008,
+    "county": 0.0015,
+}
+MAP_DECIMALS = 5  # about 1 m
+
+
+def as_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    if geom is None or geom.is_empty:
+        return MultiPolygon()
+    polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    parts: list[Polygon] = []
+    for p in polys:
+        parts.extend(p.geoms if isinstance(p, MultiPolygon) else [p])
+    return MultiPolygon(parts)
+
+
+def map_geometries(geoms: gpd.GeoSeries | list, level: str) -> list[str]:
+    """GeoJSON geometry text per input, simplified as one coverage and rounded to ~1 m."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if len(arr) == 0:
+        return []
+    tolerance = MAP_TOLERANCE[level]
+    try:
+        simple = shapely.coverage_simplify(arr, tolerance)
+    except Exception:  # not a valid coverage (overlaps): simplify each on its own
+        simple = shapely.simplify(arr, tolerance, preserve_topology=True)
+    simple = shapely.set_precision(simple, 10**-MAP_DECIMALS)
+    out = []
+    for original, geom in zip(arr, simple, strict=True):
+        if geom is None or geom.is_empty:
+            geom = original
+        out.append(json.dumps(mapping(as_multipolygon(geom)), separators=(",", ":")))
+    return out
+
+
+def label_points(geoms: list) -> list[tuple[float, float]]:
+    """A point inside each polygon, where its name is written on the map."""
+    pts = shapely.point_on_surface(np.asarray(list(geoms), dtype=object))
+    return [(round(p.x, 5), round(p.y, 5)) for p in pts]
+
+
+def areas_km2(geoms: gpd.GeoSeries) -> list[float]:
+    """Area in square kilometres, on an equal-area projection."""
+    series = gpd.GeoSeries(list(geoms), crs="EPSG:4326").to_crs("EPSG:6933")
+    return [round(a / 1e6, 4) for a in series.area]
+
+
+def derive_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Village, township and county outlines as the union of their grids.
+
+    ``grids`` has the unit columns of the grid layer and a WGS 84 geometry; the result has
+    one row per village, township and county with code, level, name, parent_code,
+    county_code, township_code, village_code, kind and geometry.
+    """
+    rows = []
+    specs = [
+        ("village", "village_code", "village_name", "township_code"),
+        ("township", "township_code", "township_name", "county_code"),
+        ("county", "county_code", "county_name", None),
+    ]
+    for level, code_col, name_col, parent_col in specs:
+        for code, part in grids.groupby(code_col, sort=True):
+            first = part.iloc[0]
+            rows.append(
+                {
+                    "code": code,
+                    "level": level,
+                    "name": first[name_col],
+                    "parent_code": first[parent_col] if parent_col else None,
+                    "county_code": first["county_code"],
+                    "township_code": first["township_code"] if level != "county" else None,
+                    "village_code": code if level == "village" else None,
+                    "kind": first.get("village_kind") if level == "village" else None,
+                    "geometry": as_multipolygon(shapely.union_all(part.geometry.values)),
+                }
+            )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")

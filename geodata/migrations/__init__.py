@@ -1,0 +1,1 @@
+"""Alembic migrations of the riskgrid store (run by ``Store.migrate``)."""

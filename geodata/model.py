@@ -1,0 +1,137 @@
+"""The domain's vocabulary: levels, categories, risk levels, causes and their Chinese labels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+LEVELS: tuple[str, ...] = ("county", "township", "village", "grid")
+LEVEL_LABELS: dict[str, str] = {
+    "county": "县",
+    "township": "乡镇",
+    "village": "村",
+    "grid": "网格",
+}
+CHILD_LEVEL: dict[str, str] = {"county": "township", "township": "village", "village": "grid"}
+
+CATEGORIES: tuple[str, ...] = ("unstable", "marginal", "sudden")
+CATEGORY_LABELS: dict[str, str] = {
+    "unstable": "脱贫不稳定户",
+    "marginal": "边缘易致贫户",
+    "sudden": "突发严重困难户",
+}
+HOUSEHOLD_TYPES: dict[str, str] = {"lifted": "脱贫户", "general": "一般户"}
+
+RISK_LEVELS: tuple[str, ...] = ("blue", "yellow", "red")  # low to high
+RISK_LABELS: dict[str, str] = {"blue": "蓝", "yellow": "黄", "red": "红", "none": "无"}
+RISK_RANK: dict[str, int] = {"none": 0, "blue": 1, "yellow": 2, "red": 3}
+RISK_COLORS: dict[str, str] = {
+    "none": "#d9d9d9",
+    "blue": "#2f6fd6",
+    "yellow": "#f2c12e",
+    "red": "#d62f2f",
+}
+
+CAUSES: tuple[str, ...] = (
+    "因病",
+    "因残",
+    "因学",
+    "因灾",
+    "因意外事故",
+    "因务工就业不稳",
+    "因产业项目失败",
+    "缺劳动力",
+    "住房安全",
+    "饮水安全",
+    "刚性支出较大",
+    "其他",
+)
+CHANNELS: tuple[str, ...] = ("农户自主申报", "干部走访排查", "部门筛查预警", "舆情信访研判", "其他")
+ELIMINATION_MODES: tuple[str, ...] = ("帮扶消除", "自然消除")
+MEASURES: tuple[str, ...] = (
+    "产业帮扶",
+    "就业帮扶",
+    "公益性岗位",
+    "帮扶车间",
+    "小额信贷",
+    "低保",
+    "特困供养",
+    "临时救助",
+    "医疗救助",
+    "教育帮扶",
+    "社会帮扶",
+    "防贫保险",
+)
+VILLAGE_KINDS: tuple[str, ...] = ("村", "嘎查", "社区")
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Income lines, yuan per person per year: configuration, they change by province and year."""
+
+    monitoring: float = 7100.0
+    observation: float = 8122.0
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    county_code: str | None
+    township_code: str | None
+    village_code: str | None
+    kind: str | None = None
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+def level_of_code(code: str) -> str | None:
+    """The level a code names by its shape alone (grid codes are free text)."""
+    if re.fullmatch(r"\d{6}", code):
+        return "county"
+    if re.fullmatch(r"\d{9}", code):
+        return "township"
+    if re.fullmatch(r"\d{12}", code):
+        return "village"
+    return None
+
+
+def check_month(month: str) -> str:
+    if not MONTH_RE.match(month):
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    return month
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """Show the first 6 and the last 4 characters: 152223********1234."""
+    if not value:
+        return value
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_name(value: str | None) -> str | None:
+    """郑俊青 -> 郑*青, 王蕾 -> 王*."""
+    if not value:
+        return value
+    if len(value) == 1:
+        return "*"
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_phone(value: str | None) -> str | None:
+    """13812345678 -> 138****5678."""
+    if not value:
+        return value
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

@@ -1,0 +1,160 @@
+"""SQLAlchemy Core tables for queries. The DDL itself lives in the Alembic migrations.
+
+Geometry columns (``units.geom``, ``sites.geom``) are not declared here: they are PostGIS
+geometries on PostgreSQL and WKB blobs on SQLite, and ``geodata.store`` reads and writes them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("parent_code", sa.Text),
+    sa.Column("county_code", sa.Text),
+    sa.Column("township_code", sa.Text),
+    sa.Column("village_code", sa.Text),
+    sa.Column("kind", sa.Text),
+    sa.Column("grid_worker", sa.Text),
+    sa.Column("worker_phone", sa.Text),
+    sa.Column("label_lon", sa.Float),
+    sa.Column("label_lat", sa.Float),
+    sa.Column("area_km2", sa.Float),
+    sa.Column("map_geojson", sa.Text),
+)
+
+HOUSEHOLD_COLUMNS: tuple[str, ...] = (
+    "month",
+    "household_id",
+    "grid_code",
+    "village_code",
+    "township_code",
+    "county_code",
+    "head_name",
+    "id_number",
+    "id_flag",
+    "persons",
+    "household_type",
+    "category",
+    "risk_level",
+    "risk_level_computed",
+    "risk_causes",
+    "income_per_capita",
+    "identified_on",
+    "channel",
+    "eliminated",
+    "elimination_mode",
+    "eliminated_on",
+    "measures",
+    "relocated",
+    "site_code",
+    "labor_count",
+    "employed_count",
+    "lon",
+    "lat",
+)
+_HOUSEHOLD_TYPES = {
+    "persons": sa.Integer,
+    "labor_count": sa.Integer,
+    "employed_count": sa.Integer,
+    "income_per_capita": sa.Float,
+    "lon": sa.Float,
+    "lat": sa.Float,
+    "identified_on": sa.Date,
+    "eliminated_on": sa.Date,
+    "eliminated": sa.Boolean,
+    "relocated": sa.Boolean,
+    "risk_level_computed": sa.Boolean,
+}
+households = sa.Table(
+    "households",
+    metadata,
+    *[
+        sa.Column(
+            name,
+            _HOUSEHOLD_TYPES.get(name, sa.Text),
+            primary_key=name in ("month", "household_id"),
+        )
+        for name in HOUSEHOLD_COLUMNS
+    ],
+)
+
+SITE_COLUMNS: tuple[str, ...] = (
+    "site_code",
+    "site_name",
+    "township_code",
+    "village_code",
+    "grid_code",
+    "lon",
+    "lat",
+    "households",
+    "persons",
+    "workshops",
+    "public_jobs",
+)
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("site_code", sa.Text, primary_key=True),
+    sa.Column("site_name", sa.Text, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("village_code", sa.Text),
+    sa.Column("grid_code", sa.Text),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("households", sa.Integer),
+    sa.Column("persons", sa.Integer),
+    sa.Column("workshops", sa.Integer),
+    sa.Column("public_jobs", sa.Integer),
+)
+
+figures = sa.Table(
+    "figures",
+    metadata,
+    sa.Column("unit_code", sa.Text, primary_key=True),
+    sa.Column("month", sa.Text, primary_key=True),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("parent_code", sa.Text),
+    sa.Column("risk_level", sa.Text, nullable=False),
+    sa.Column("households", sa.Integer, nullable=False),
+    sa.Column("persons", sa.Integer, nullable=False),
+    sa.Column("monitored_persons", sa.Integer, nullable=False),
+    sa.Column("open_red", sa.Integer, nullable=False),
+    sa.Column("clearance_rate_persons", sa.Float),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+site_figures = sa.Table(
+    "site_figures",
+    metadata,
+    sa.Column("site_code", sa.Text, primary_key=True),
+    sa.Column("month", sa.Text, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+loads = sa.Table(
+    "loads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("month", sa.Text),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("rows_loaded", sa.Integer, nullable=False),
+    sa.Column("rows_rejected", sa.Integer, nullable=False),
+    sa.Column("loaded_at", sa.DateTime, nullable=False),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

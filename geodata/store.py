@@ -1,0 +1,744 @@
+"""The store: one object owns the database connections, with a single write path.
+
+SQLite (embedded default) and PostgreSQL + PostGIS share one schema, versioned with Alembic.
+Writes happen inside ``Store.write()``, one transaction: a load is all or nothing. Bulk loads use
+``executemany`` upserts on SQLite and ``COPY`` into a temporary table plus one
+``INSERT ... ON CONFLICT`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from . import schema
+from .figures import compute_month
+from .geometry import areas_km2, as_multipolygon, derive_outlines, label_points, map_geometries
+from .model import CHILD_LEVEL, LEVELS, Lines, Unit
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+GRID_COLUMNS = (
+    "grid_code",
+    "grid_name",
+    "village_code",
+    "village_name",
+    "village_kind",
+    "township_code",
+    "township_name",
+    "county_code",
+    "county_name",
+    "grid_worker",
+    "worker_phone",
+)
+
+
+def normalize_url(url: str) -> str:
+    """Plain ``postgresql://`` URLs use psycopg 3."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class Store:
+    """The riskgrid database: schema, writes and read queries."""
+
+    def __init__(self, url: str, lines: Lines | None = None, *, engine: Engine | None = None):
+        self.url = normalize_url(url)
+        self.lines = lines or Lines()
+        self.engine = engine or sa.create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._cache: dict[tuple, Any] = {}
+        self._cache_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgis(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema in place (Alembic ``upgrade head``)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def schema_version(self) -> str | None:
+        with self.engine.connect() as conn:
+            try:
+                return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            except sa.exc.DBAPIError:
+                return None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """The single write path: one transaction, committed only if the block succeeds."""
+        with self.engine.begin() as conn:
+            yield conn
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ meta
+    def set_meta(self, conn: Connection, key: str, value: str) -> None:
+        conn.execute(schema.meta.delete().where(schema.meta.c.key == key))
+        conn.execute(schema.meta.insert().values(key=key, value=value))
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+            ).scalar()
+        return default if value is None else value
+
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    # ------------------------------------------------------------------ bulk upsert
+    def _upsert(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        frame: pd.DataFrame,
+        geom_column: str | None = None,
+    ) -> int:
+        """Insert or update ``frame`` rows by ``keys``. Geometry goes as hex EWKB / WKB."""
+        if frame.empty:
+            return 0
+        cols = list(columns) + ([geom_column] if geom_column else [])
+        updates = [c for c in cols if c not in keys]
+        if self.is_postgis:
+            return self._upsert_copy(conn, table, cols, keys, updates, frame)
+        placeholders = ",".join("?" for _ in cols)
+        set_clause = ",".join(f"{c}=excluded.{c}" for c in updates)
+        sql = (
+            f"INSERT INTO {table} ({','.join(cols)}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({','.join(keys)}) DO UPDATE SET {set_clause}"
+        )
+        data = frame[cols]
+        data = data.astype(object).where(data.notna(), None)
+        raw = conn.connection.driver_connection
+        raw.executemany(sql, data.itertuples(index=False, name=None))
+        return len(frame)
+
+    def _upsert_copy(
+        self,
+        conn: Connection,
+        table: str,
+        cols: list[str],
+        keys: Sequence[str],
+        updates: list[str],
+        frame: pd.DataFrame,
+    ) -> int:
+        tmp = f"tmp_{table}"
+        raw = conn.connection.driver_connection
+        buffer = io.StringIO()
+        frame[cols].to_csv(buffer, index=False, header=False)
+        with raw.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+            cur.execute(
+                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS "
+                f"SELECT {','.join(cols)} FROM {table} WITH NO DATA"
+            )
+            with cur.copy(f"COPY {tmp} ({','.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buffer.getvalue())
+            set_clause = ",".join(f"{c}=excluded.{c}" for c in updates)
+            cur.execute(
+                f"INSERT INTO {table} ({','.join(cols)}) SELECT {','.join(cols)} FROM {tmp} "
+                f"ON CONFLICT ({','.join(keys)}) DO UPDATE SET {set_clause}"
+            )
+            cur.execute(f"DROP TABLE {tmp}")
+        return len(frame)
+
+    def _geom_values(self, geoms: Sequence[Any]) -> list[Any]:
+        arr = shapely.set_srid(shapely.from_wkb(shapely.to_wkb(list(geoms))), 4326)
+        if self.is_postgis:
+            return list(shapely.to_wkb(arr, hex=True, include_srid=True))
+        return list(shapely.to_wkb(arr))
+
+    def _read_geoms(self, column: sa.ColumnClause) -> sa.ColumnElement:
+        if self.is_postgis:
+            return sa.func.ST_AsBinary(column)
+        return column
+
+    # ------------------------------------------------------------------ units
+    def upsert_grids(self, conn: Connection, grids: gpd.GeoDataFrame) -> int:
+        """Insert or update grids by grid_code; rebuild the outlines of their counties.
+
+        ``grids`` has GRID_COLUMNS and a WGS 84 polygon geometry.
+        """
+        grids = grids.copy()
+        grids["geometry"] = [as_multipolygon(g) for g in grids.geometry]
+        counties = sorted(set(grids["county_code"]))
+        existing = self._grid_frame(conn, counties)
+        if len(existing):
+            existing = existing[~existing["grid_code"].isin(set(grids["grid_code"]))]
+            grids = pd.concat([existing, grids], ignore_index=True)
+            grids = gpd.GeoDataFrame(grids, geometry="geometry", crs="EPSG:4326")
+        derived = derive_outlines(grids)
+        grid_units = pd.DataFrame(
+            {
+                "code": grids["grid_code"],
+                "level": "grid",
+                "name": grids["grid_name"],
+                "parent_code": grids["village_code"],
+                "county_code": grids["county_code"],
+                "township_code": grids["township_code"],
+                "village_code": grids["village_code"],
+                "kind": None,
+                "grid_worker": grids.get("grid_worker"),
+                "worker_phone": grids.get("worker_phone"),
+                "geometry": grids.geometry.values,
+            }
+        )
+        derived = pd.DataFrame(derived)
+        derived["grid_worker"] = None
+        derived["worker_phone"] = None
+        frame = pd.concat([derived, grid_units], ignore_index=True)
+        parts = []
+        for level in LEVELS:
+            part = frame[frame["level"] == level].copy()
+            if part.empty:
+                continue
+            part["map_geojson"] = map_geometries(part["geometry"], level)
+            pts = label_points(part["geometry"])
+            part["label_lon"] = [p[0] for p in pts]
+            part["label_lat"] = [p[1] for p in pts]
+            part["area_km2"] = areas_km2(part["geometry"])
+            parts.append(part)
+        frame = pd.concat(parts, ignore_index=True)
+        frame["geom"] = self._geom_values(frame["geometry"])
+        cols = [c.name for c in schema.units.columns]
+        self._upsert(conn, "units", cols, ["code"], frame, geom_column="geom")
+        self.set_meta(conn, "units_version", datetime.now(UTC).isoformat())
+        return int((frame["level"] == "grid").sum())
+
+    def _grid_frame(self, conn: Connection, counties: list[str]) -> gpd.GeoDataFrame:
+        u = schema.units
+        rows = conn.execute(
+            sa.select(
+                u.c.code,
+                u.c.name,
+                u.c.village_code,
+                u.c.township_code,
+                u.c.county_code,
+                u.c.grid_worker,
+                u.c.worker_phone,
+                self._read_geoms(sa.column("geom")).label("wkb"),
+            )
+            .select_from(u)
+            .where(u.c.level == "grid", u.c.county_code.in_(counties))
+        ).all()
+        if not rows:
+            return gpd.GeoDataFrame({"grid_code": []}, geometry=[], crs="EPSG:4326")
+        names = {
+            r.code: (r.name, r.kind)
+            for r in conn.execute(
+                sa.select(u.c.code, u.c.name, u.c.kind).where(u.c.level != "grid")
+            ).all()
+        }
+        data = pd.DataFrame(
+            {
+                "grid_code": [r.code for r in rows],
+                "grid_name": [r.name for r in rows],
+                "village_code": [r.village_code for r in rows],
+                "village_name": [names[r.village_code][0] for r in rows],
+                "village_kind": [names[r.village_code][1] for r in rows],
+                "township_code": [r.township_code for r in rows],
+                "township_name": [names[r.township_code][0] for r in rows],
+                "county_code": [r.county_code for r in rows],
+                "county_name": [names[r.county_code][0] for r in rows],
+                "grid_worker": [r.grid_worker for r in rows],
+                "worker_phone": [r.worker_phone for r in rows],
+            }
+        )
+        geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
+        return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
+
+    def grid_index(self) -> pd.DataFrame:
+        """grid_code -> village, township and county codes of every loaded grid."""
+        u = schema.units
+        with self.engine.connect() as conn:
+            return pd.read_sql(
+                sa.select(
+                    u.c.code.label("grid_code"), u.c.village_code, u.c.township_code, u.c.county_code
+                ).where(u.c.level == "grid"),
+                conn,
+            )
+
+    def units_frame(self, conn: Connection | None = None) -> pd.DataFrame:
+        u = schema.units
+        query = sa.select(
+            u.c.code,
+            u.c.level,
+            u.c.name,
+            u.c.parent_code,
+            u.c.county_code,
+            u.c.township_code,
+            u.c.village_code,
+            u.c.kind,
+            u.c.label_lon,
+            u.c.label_lat,
+            u.c.area_km2,
+        )
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
+    def unit(self, code: str) -> Unit | None:
+        u = schema.units
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    u.c.code,
+                    u.c.name,
+                    u.c.level,
+                    u.c.parent_code,
+                    u.c.county_code,
+                    u.c.township_code,
+                    u.c.village_code,
+                    u.c.kind,
+                ).where(u.c.code == code)
+            ).first()
+        return Unit(**row._asdict()) if row else None
+
+    def lineage(self, code: str) -> list[Unit]:
+        """The unit and its ancestors, county first (for breadcrumbs)."""
+        chain: list[Unit] = []
+        unit = self.unit(code)
+        while unit is not None:
+            chain.append(unit)
+            unit = self.unit(unit.parent_code) if unit.parent_code else None
+        return list(reversed(chain))
+
+    def children(self, code: str) -> list[Unit]:
+        u = schema.units
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    u.c.code,
+                    u.c.name,
+                    u.c.level,
+                    u.c.parent_code,
+                    u.c.county_code,
+                    u.c.township_code,
+                    u.c.village_code,
+                    u.c.kind,
+                )
+                .where(u.c.parent_code == code)
+                .order_by(u.c.code)
+            ).all()
+        return [Unit(**r._asdict()) for r in rows]
+
+    def counties(self) -> list[Unit]:
+        u = schema.units
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(u.c.code).where(u.c.level == "county").order_by(u.c.code)
+            ).all()
+        return [self.unit(r.code) for r in rows]  # type: ignore[misc]
+
+    def default_unit(self) -> Unit | None:
+        counties = self.counties()
+        return counties[0] if counties else None
+
+    def map_features(self, level: str, within: str | None = None) -> dict[str, Any]:
+        """A GeoJSON FeatureCollection of the simplified outlines of one level.
+
+        ``within`` limits it to the descendants of a unit. Each feature's id is the unit code.
+        Cached per store and data version: geometry is built once, not per request.
+        """
+        version = self.meta("units_version", "")
+        key = ("features", level, within, version)
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        u = schema.units
+        query = sa.select(u.c.code, u.c.name, u.c.map_geojson).where(u.c.level == level)
+        if within:
+            parent = self.unit(within)
+            if parent is None:
+                return {"type": "FeatureCollection", "features": []}
+            if parent.level != level:
+                query = query.where(getattr(u.c, f"{parent.level}_code") == within)
+            else:
+                query = query.where(u.c.code == within)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(u.c.code)).all()
+        features = [
+            f'{{"type":"Feature","id":{json.dumps(r.code)},"properties":{{"code":{json.dumps(r.code)},'
+            f'"name":{json.dumps(r.name, ensure_ascii=False)}}},"geometry":{r.map_geojson}}}'
+            for r in rows
+        ]
+        collection = json.loads('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
+        with self._cache_lock:
+            self._cache[key] = collection
+        return collection
+
+    def full_geometries(self, level: str, within: str | None = None) -> gpd.GeoDataFrame:
+        """Full-precision outlines (for exports and checks)."""
+        u = schema.units
+        query = sa.select(u.c.code, u.c.name, self._read_geoms(sa.column("geom")).label("wkb"))
+        query = query.select_from(u).where(u.c.level == level)
+        if within:
+            parent = self.unit(within)
+            if parent and parent.level != level:
+                query = query.where(getattr(u.c, f"{parent.level}_code") == within)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(u.c.code)).all()
+        return gpd.GeoDataFrame(
+            {"code": [r.code for r in rows], "name": [r.name for r in rows]},
+            geometry=list(shapely.from_wkb([bytes(r.wkb) for r in rows])),
+            crs="EPSG:4326",
+        )
+
+    # ------------------------------------------------------------------ households
+    def upsert_households(self, conn: Connection, frame: pd.DataFrame) -> int:
+        """Insert or update household snapshots by (month, household_id)."""
+        frame = frame.copy()
+        for col in ("identified_on", "eliminated_on"):
+            frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")
+        for col in ("persons", "labor_count", "employed_count"):
+            frame[col] = frame[col].astype("Int64")
+        return self._upsert(
+            conn, "households", schema.HOUSEHOLD_COLUMNS, ["month", "household_id"], frame
+        )
+
+    def months(self) -> list[str]:
+        h = schema.households
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(h.c.month).distinct().order_by(h.c.month)).all()
+        return [r.month for r in rows]
+
+    def latest_month(self) -> str | None:
+        months = self.months()
+        return months[-1] if months else None
+
+    def households_frame(
+        self,
+        month: str,
+        conn: Connection | None = None,
+        *,
+        unit: Unit | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        h = schema.households
+        cols = [h.c[c] for c in (columns or schema.HOUSEHOLD_COLUMNS)]
+        query = sa.select(*cols).where(h.c.month == month)
+        if unit is not None:
+            query = query.where(h.c[f"{unit.level}_code"] == unit.code)
+        query = query.order_by(h.c.household_id)
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
+    def household(self, month: str, household_id: str) -> dict[str, Any] | None:
+        h = schema.households
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(h).where(h.c.month == month, h.c.household_id == household_id)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    # ------------------------------------------------------------------ sites
+    def upsert_sites(self, conn: Connection, frame: pd.DataFrame) -> int:
+        """Insert or update resettlement sites; each is placed in the grid containing its point."""
+        frame = frame.copy()
+        points = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+        grids = self._grid_frame(conn, sorted(self._county_codes(conn)))
+        frame["grid_code"] = None
+        frame["village_code"] = None
+        if len(grids):
+            joined = gpd.sjoin(
+                gpd.GeoDataFrame(geometry=points), grids[["grid_code", "village_code", "geometry"]],
+                how="left", predicate="within",
+            )
+            joined = joined[~joined.index.duplicated()]
+            frame["grid_code"] = joined["grid_code"].to_numpy()
+            frame["village_code"] = joined["village_code"].to_numpy()
+        frame["geom"] = self._geom_values(points)
+        return self._upsert(conn, "sites", schema.SITE_COLUMNS, ["site_code"], frame, "geom")
+
+    def _county_codes(self, conn: Connection) -> set[str]:
+        u = schema.units
+        return set(conn.execute(sa.select(u.c.code).where(u.c.level == "county")).scalars())
+
+    def sites_frame(self, conn: Connection | None = None) -> pd.DataFrame:
+        s, u = schema.sites, schema.units
+        query = (
+            sa.select(
+                *[s.c[c] for c in schema.SITE_COLUMNS],
+                u.c.county_code,
+                u.c.name.label("township_name"),
+            )
+            .select_from(s.outerjoin(u, u.c.code == s.c.township_code))
+            .order_by(s.c.site_code)
+        )
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
+    def site_codes(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(schema.sites.c.site_code)).scalars())
+
+    # ------------------------------------------------------------------ figures
+    def refresh_figures(self, conn: Connection, months: Sequence[str] | None = None) -> None:
+        """Recompute the stored figures of the given months (all months by default)."""
+        h = schema.households
+        if months is None:
+            months = list(conn.execute(sa.select(h.c.month).distinct()).scalars())
+        units = self.units_frame(conn)
+        sites = self.sites_frame(conn)
+        cols = [
+            "grid_code",
+            "village_code",
+            "township_code",
+            "county_code",
+            "persons",
+            "category",
+            "risk_level",
+            "risk_causes",
+            "income_per_capita",
+            "identified_on",
+            "eliminated",
+            "eliminated_on",
+            "relocated",
+            "site_code",
+            "labor_count",
+            "employed_count",
+        ]
+        parent = dict(zip(units["code"], units["parent_code"], strict=True))
+        level = dict(zip(units["code"], units["level"], strict=True))
+        for month in sorted(set(months)):
+            frame = self.households_frame(month, conn, columns=cols)
+            per_unit, per_site = compute_month(frame, month, units, sites, self.lines)
+            conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
+            conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))
+            rows = []
+            for code, fig in per_unit.items():
+                if code not in level:
+                    continue  # a household whose grid was not loaded cannot get here
+                rows.append(
+                    {
+                        "unit_code": code,
+                        "month": month,
+                        "level": level[code],
+                        "parent_code": parent[code],
+                        "risk_level": fig["risk_level"],
+                        "households": fig["households"],
+                        "persons": fig["persons"],
+                        "monitored_persons": fig["monitored"]["persons"],
+                        "open_red": fig["open_by_level"]["red"]["households"],
+                        "clearance_rate_persons": fig["clearance_rate"]["persons"],
+                        "data": json.dumps(fig, ensure_ascii=False, sort_keys=True),
+                    }
+                )
+            if rows:
+                conn.execute(schema.figures.insert(), rows)
+            site_rows = [
+                {"site_code": code, "month": month, "data": json.dumps(fig, sort_keys=True)}
+                for code, fig in per_site.items()
+            ]
+            if site_rows:
+                conn.execute(schema.site_figures.insert(), site_rows)
+        self.set_meta(
+            conn,
+            "lines",
+            json.dumps({"monitoring": self.lines.monitoring, "observation": self.lines.observation}),
+        )
+
+    def ensure_lines(self) -> bool:
+        """Recompute all figures if they were computed with other income lines. True if it did."""
+        stored = self.meta("lines")
+        wanted = {"monitoring": self.lines.monitoring, "observation": self.lines.observation}
+        if stored is None or json.loads(stored) == wanted:
+            return False
+        with self.write() as conn:
+            self.refresh_figures(conn)
+        return True
+
+    def _stats_envelope(self, unit: Unit, month: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
+            "month": month,
+            **data,
+            "lines": {"monitoring": self.lines.monitoring, "observation": self.lines.observation},
+            "demo": self.is_demo(),
+        }
+
+    def stats(self, code: str | None = None, month: str | None = None) -> dict[str, Any]:
+        """The figures of one unit and month: the one source for every view, export and CLI."""
+        unit = self.unit(code) if code else self.default_unit()
+        if unit is None:
+            raise StoreError(f"未找到单位 unit not found: {code or '(no county loaded)'}")
+        month = month or self.latest_month()
+        if month is None:
+            raise StoreError("尚未加载农户数据 no household data loaded")
+        f = schema.figures
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(f.c.data).where(f.c.unit_code == unit.code, f.c.month == month)
+            ).scalar()
+        if data is None:
+            if month not in self.months():
+                raise StoreError(f"没有该月份的数据 no snapshot for month {month}")
+            raise StoreError(f"该单位没有数据 no figures for {unit.code} in {month}")
+        return self._stats_envelope(unit, month, json.loads(data))
+
+    def children_stats(self, code: str, month: str) -> list[dict[str, Any]]:
+        """The figures of every child unit of ``code`` in ``month``, by code."""
+        f, u = schema.figures, schema.units
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(u.c.code, u.c.name, u.c.level, f.c.data)
+                .select_from(f.join(u, u.c.code == f.c.unit_code))
+                .where(f.c.parent_code == code, f.c.month == month)
+                .order_by(u.c.code)
+            ).all()
+        return [
+            {"unit": {"code": r.code, "name": r.name, "level": r.level}, "month": month, **json.loads(r.data)}
+            for r in rows
+        ]
+
+    def level_stats(self, level: str, month: str, within: str | None = None) -> pd.DataFrame:
+        """One row per unit of a level (inside ``within``): the columns maps are coloured by."""
+        f, u = schema.figures, schema.units
+        query = (
+            sa.select(
+                u.c.code,
+                u.c.name,
+                f.c.risk_level,
+                f.c.households,
+                f.c.persons,
+                f.c.monitored_persons,
+                f.c.open_red,
+                f.c.clearance_rate_persons,
+                f.c.data,
+            )
+            .select_from(f.join(u, u.c.code == f.c.unit_code))
+            .where(f.c.month == month, u.c.level == level)
+            .order_by(u.c.code)
+        )
+        if within:
+            parent = self.unit(within)
+            if parent is not None and parent.level != level:
+                query = query.where(u.c[f"{parent.level}_code"] == within)
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def trend(self, code: str) -> list[dict[str, Any]]:
+        """The unit's figures in every snapshot month, oldest first."""
+        f = schema.figures
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(f.c.month, f.c.data).where(f.c.unit_code == code).order_by(f.c.month)
+            ).all()
+        return [{"month": r.month, **json.loads(r.data)} for r in rows]
+
+    def site_stats(self, month: str) -> list[dict[str, Any]]:
+        sf = schema.site_figures
+        sites = self.sites_frame()
+        with self.engine.connect() as conn:
+            rows = dict(
+                conn.execute(sa.select(sf.c.site_code, sf.c.data).where(sf.c.month == month)).all()
+            )
+        out = []
+        for site in sites.to_dict("records"):
+            fig = json.loads(rows.get(site["site_code"], "{}"))
+            out.append({**site, **fig})
+        return out
+
+    # ------------------------------------------------------------------ loads
+    def already_loaded(self, kind: str, sha256: str, month: str | None) -> bool:
+        ld = schema.loads
+        with self.engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(ld.c.kind == kind, ld.c.sha256 == sha256)
+            query = query.where(ld.c.month == month if month else ld.c.month.is_(None))
+            return bool(conn.execute(query).scalar())
+
+    def record_load(
+        self,
+        conn: Connection,
+        *,
+        kind: str,
+        path: str,
+        sha256: str,
+        month: str | None,
+        rows_read: int,
+        rows_loaded: int,
+        rows_rejected: int,
+    ) -> None:
+        ld = schema.loads
+        query = sa.select(sa.func.count()).where(ld.c.kind == kind, ld.c.sha256 == sha256)
+        query = query.where(ld.c.month == month if month else ld.c.month.is_(None))
+        if conn.execute(query).scalar():
+            return
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        conn.execute(
+            ld.insert().values(
+                kind=kind,
+                path=path,
+                sha256=sha256,
+                month=month,
+                rows_read=rows_read,
+                rows_loaded=rows_loaded,
+                rows_rejected=rows_rejected,
+                loaded_at=now,
+            )
+        )
+        self.set_meta(conn, "data_as_of", now.isoformat(sep=" "))
+
+    def data_as_of(self) -> str | None:
+        return self.meta("data_as_of")
+
+    # ------------------------------------------------------------------ checks
+    def dump(self) -> dict[str, list[tuple]]:
+        """Every row of every data table, sorted (for before/after comparisons in tests)."""
+        out: dict[str, list[tuple]] = {}
+        with self.engine.connect() as conn:
+            for table in schema.metadata.sorted_tables:
+                rows = conn.execute(sa.select(table)).all()
+                out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+        return out
+
+    def child_level(self, level: str) -> str | None:
+        return CHILD_LEVEL.get(level)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
