@@ -1,0 +1,183 @@
+"""Reading tables as county offices hand them over: CSV (UTF-8 with or without BOM, or GBK) and
+XLSX (first sheet or a named one), with title rows above the header and empty trailing rows.
+
+Every cell comes back as text exactly as the user sees it (numbers without a spurious ``.0``,
+dates as ISO text), so that validation can report the value and a reject file can hold the row
+unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Issue, LoadError
+from .headers import find_header_row, map_headers
+
+
+@dataclass
+class Table:
+    """A table read from a file: text cells, the identifier per column, and where rows were."""
+
+    file: str
+    sheet: str | None
+    frame: pd.DataFrame  # original headers as columns, text cells ("" for empty), no empty rows
+    fields: dict[str, str]  # original header -> identifier
+    excel_rows: pd.Series  # the row number as Excel shows it, per frame row
+
+    def column_of(self, ident: str) -> str | None:
+        for header, f in self.fields.items():
+            if f == ident:
+                return header
+        return None
+
+
+def detect_encoding(data: bytes) -> str:
+    """utf-8-sig when the bytes are UTF-8 (BOM or not), else GB18030 (a superset of GBK)."""
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise ValueError("既不是 UTF-8 也不是 GBK 编码 (encoding: neither UTF-8 nor GBK)") from exc
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows_from_xlsx(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    names = book.sheet_names
+    if sheet is None:
+        name = names[0]
+    elif sheet in names:
+        name = sheet
+    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        name = names[int(sheet) - 1]
+    else:
+        raise LoadError(
+            str(path),
+            [Issue(str(path), None, None, None, sheet, f"找不到工作表 (sheet: not found; sheets: {', '.join(names)})")],
+        )
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [[_cell_text(v) for v in row] for row in rows], name
+
+
+def read_table(
+    path: str | Path,
+    spec: dict[str, tuple[str, ...]],
+    required: list[str],
+    *,
+    sheet: str | None = None,
+) -> Table:
+    """Read a CSV or XLSX file whose header row (within the first 15 rows) names ``required``."""
+    path = Path(path)
+    file = str(path)
+    suffix = path.suffix.lower()
+    sheet_name: str | None = None
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        rows, sheet_name = _rows_from_xlsx(path, sheet)
+        header_idx = find_header_row(rows, spec, required)
+        if header_idx is None:
+            raise _no_header(file, spec, required, rows, sheet_name)
+        header = rows[header_idx]
+        body = rows[header_idx + 1 :]
+        width = len(header)
+        body = [(r + [""] * width)[:width] for r in body]
+        frame = pd.DataFrame(body, columns=_unique(header), dtype=object)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        data = path.read_bytes()
+        try:
+            encoding = detect_encoding(data)
+        except ValueError as exc:
+            raise LoadError(file, [Issue(file, None, None, None, None, str(exc))]) from None
+        text = data.decode(encoding)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        delimiter = "\t" if suffix == ".tsv" else ","
+        head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:15])), delimiter=delimiter))
+        header_idx = find_header_row(head_rows, spec, required)
+        if header_idx is None:
+            raise _no_header(file, spec, required, head_rows, None)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            skiprows=header_idx,
+            header=0,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+        frame.columns = _unique(list(frame.columns))
+        frame = frame.astype(object)
+    else:
+        raise LoadError(
+            file,
+            [Issue(file, None, None, None, path.suffix, "不支持的文件格式 (format: use .xlsx or .csv)")],
+        )
+
+    excel_rows = pd.Series(range(header_idx + 2, header_idx + 2 + len(frame)), index=frame.index)
+    frame = frame.fillna("")
+    nonempty = pd.Series(False, index=frame.index)
+    for col in frame.columns:
+        nonempty |= frame[col].astype(str).str.strip() != ""
+    frame = frame[nonempty].reset_index(drop=True)
+    excel_rows = excel_rows[nonempty].reset_index(drop=True)
+    fields = {frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()}
+    return Table(file=file, sheet=sheet_name, frame=frame, fields=fields, excel_rows=excel_rows)
+
+
+def _unique(headers: list[object]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        name = _cell_text(h).strip() or "(空列)"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _no_header(file: str, spec, required, rows, sheet) -> LoadError:
+    found: set[str] = set()
+    for row in rows[:15]:
+        found |= set(map_headers(row, spec).values())
+    missing = [r for r in required if r not in found]
+    issues = [
+        Issue(file, None, spec[m][0] if spec.get(m) else m, m, None, f"缺少必填列 {spec[m][0]} ({m}: required column missing)", sheet)
+        for m in missing
+    ] or [Issue(file, None, None, None, None, "找不到表头行 (header row not found)", sheet)]
+    return LoadError(file, issues)

@@ -1,0 +1,281 @@
+"""The one command line, ``riskgrid``: it wires geodata, etl and dashboard together."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from geodata import Lines, Store, StoreError
+from geodata.model import CATEGORY_LABELS, LEVEL_LABELS, RISK_LABELS
+
+from .settings import Settings, load_settings
+
+app = typer.Typer(
+    help="riskgrid: 防止返贫动态监测网格地图 (grid risk map for monitoring against a return to poverty)",
+    no_args_is_help=True,
+    add_completion=False,
+)
+load_app = typer.Typer(help="加载数据 Load grids, households or resettlement sites.", no_args_is_help=True)
+app.add_typer(load_app, name="load")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL of the store (else RISKGRID_DB, else sqlite:///riskgrid.db)."),
+]
+
+
+def _settings(db: str | None = None, **overrides: Any) -> Settings:
+    return load_settings(db=db, **overrides)
+
+
+def open_store(settings: Settings) -> Store:
+    store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
+    store.migrate()
+    return store
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]错误 error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _print_report(report: Any, seconds: float) -> None:
+    console.print(
+        f"{report.file}: 读取 read {report.rows_read:,} 行, 加载 loaded {report.rows_loaded:,}, "
+        f"拒绝 rejected {report.rows_rejected:,}, 警告 warnings {len(report.warnings):,} "
+        f"({seconds:.1f} s)",
+        highlight=False,
+    )
+    for w in report.warnings[:20]:
+        err.print(f"[yellow]警告 warning:[/yellow] {w}", highlight=False)
+    if len(report.warnings) > 20:
+        err.print(f"[yellow]... 另有 {len(report.warnings) - 20} 条警告[/yellow]")
+    if report.reject_file:
+        err.print(f"拒绝的行已写入 rejected rows written to {report.reject_file}", highlight=False)
+    if getattr(report, "unchanged", False):
+        console.print("该文件此前已加载, 数据未变化 (file loaded before; nothing changed)")
+
+
+def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from etl.errors import LoadError
+
+    started = time.perf_counter()
+    try:
+        report = fn(*args, **kwargs)
+    except LoadError as exc:
+        err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    _print_report(report, time.perf_counter() - started)
+    return report
+
+
+@load_app.command("grids")
+def load_grids_cmd(
+    path: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, Shapefile or zipped Shapefile")],
+    layer: Annotated[str | None, typer.Option(help="Layer name in a multi-layer file.")] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(help="CRS of a file that declares none (e.g. EPSG:4549), or gcj02 for GCJ-02 coordinates."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """加载网格图层 Load the grid polygon layer."""
+    from etl.grids import load_grids
+
+    store = open_store(_settings(db))
+    _run_load(load_grids, store, path, layer=layer, crs=crs)
+
+
+@load_app.command("households")
+def load_households_cmd(
+    path: Annotated[Path, typer.Argument(help="XLSX or CSV export of household records")],
+    month: Annotated[str | None, typer.Option(help="Snapshot month YYYY-MM (else the 统计月份 column).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """加载农户数据 Load household records as a monthly snapshot."""
+    from etl.households import load_households
+
+    store = open_store(_settings(db))
+    with _progress() as bar:
+        task = bar.add_task("农户 households", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total or None)
+
+        _run_load(load_households, store, path, month=month, sheet=sheet, skip_invalid=skip_invalid, progress=progress)
+
+
+@load_app.command("sites")
+def load_sites_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV, XLSX or point layer of resettlement sites")],
+    db: DbOption = None,
+) -> None:
+    """加载易地搬迁安置点 Load resettlement sites."""
+    from etl.sites import load_sites
+
+    store = open_store(_settings(db))
+    _run_load(load_sites, store, path)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.2f}%"
+
+
+def print_stats(stats: dict[str, Any]) -> None:
+    unit = stats["unit"]
+    title = f"{unit['name']} ({LEVEL_LABELS[unit['level']]} {unit['code']}) {stats['month']}"
+    if stats.get("demo"):
+        title += "  [演示数据 demo data]"
+    table = RichTable(title=title, show_header=False, title_justify="left")
+    table.add_column("指标")
+    table.add_column("值", justify="right")
+    hp = lambda d: f"{d['households']:,} 户 {d['persons']:,} 人"  # noqa: E731
+    table.add_row("网格 grids", f"{stats['grids']:,}")
+    table.add_row("农户 households", hp(stats))
+    table.add_row("监测对象 monitored", hp(stats["monitored"]))
+    table.add_row("已消除风险 eliminated", hp(stats["eliminated"]))
+    table.add_row(
+        "风险消除率 clearance rate",
+        f"{_pct(stats['clearance_rate']['persons'])} (人) / {_pct(stats['clearance_rate']['households'])} (户)",
+    )
+    for lv in ("red", "yellow", "blue"):
+        table.add_row(f"未消除 open {RISK_LABELS[lv]} {lv}", hp(stats["open_by_level"][lv]))
+    for cat, label in CATEGORY_LABELS.items():
+        table.add_row(f"{label} {cat}", hp(stats["by_category"][cat]))
+    table.add_row("本月新识别 identified this month", hp(stats["new_this_month"]["identified"]))
+    table.add_row("本月消除 eliminated this month", hp(stats["new_this_month"]["eliminated"]))
+    lines = stats["lines"]
+    table.add_row(f"低于监测线 below {lines['monitoring']:,.0f}", f"{stats['below_monitoring_line']['households']:,} 户")
+    table.add_row(f"低于观察线 below {lines['observation']:,.0f}", f"{stats['below_observation_line']['households']:,} 户")
+    table.add_row("风险等级 risk level", f"{RISK_LABELS[stats['risk_level']]} {stats['risk_level']}")
+    s = stats["sites"]
+    table.add_row("安置点 sites", f"{s['count']:,}")
+    table.add_row("搬迁 relocated", f"{s['relocated_households']:,} 户 {s['relocated_persons']:,} 人")
+    table.add_row("有劳动力户 with labour", f"{s['households_with_labour']:,} 户")
+    table.add_row("就业覆盖率 employment coverage", _pct(s["employment_coverage"]))
+    causes = ", ".join(f"{k} {v:,}" for k, v in list(stats["by_cause"].items())[:8])
+    table.add_row("风险类型 causes (户)", causes or "—")
+    console.print(table)
+
+
+@app.command()
+def stats(
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit code (default: the county).")] = None,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """打印一个单位的指标 Print the figures of one unit and month."""
+    store = open_store(_settings(db))
+    store.ensure_lines()
+    try:
+        figures = store.stats(unit, month)
+    except StoreError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_stats(figures)
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """创建或升级数据库 Create or upgrade the database schema."""
+    store = open_store(_settings(db))
+    console.print(f"schema version {store.schema_version()} at {store.url}")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same county.")] = 2026,
+    months: Annotated[int, typer.Option(help="Number of monthly snapshots.")] = 12,
+    households: Annotated[int, typer.Option(help="Households in the demo county.")] = 80_000,
+    out: Annotated[Path, typer.Option(help="Directory for the generated input files.")] = Path("demo-data"),
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    db: DbOption = None,
+) -> None:
+    """生成并加载演示县 (扎赉特旗式), 然后启动看板 Build, load and serve the demo county."""
+    from etl.demo import generate_demo
+    from etl.grids import load_grids
+    from etl.households import load_households
+    from etl.sites import load_sites
+
+    settings = _settings(db, host=host, port=port)
+    started = time.perf_counter()
+    console.print(f"生成演示数据 generating demo data (seed {seed}) into {out}/ ...")
+    files = generate_demo(
+        out, seed=seed, months=months, households=households,
+        monitoring_line=settings.monitoring_line, observation_line=settings.observation_line,
+    )
+    console.print(f"  {time.perf_counter() - started:.1f} s")
+    store = open_store(settings)
+    _run_load(load_grids, store, files.grids)
+    _run_load(load_sites, store, files.sites)
+    with _progress() as bar:
+        task = bar.add_task("农户 households", total=len(files.households))
+        for i, (month, path) in enumerate(files.households, start=1):
+            report = load_households(store, path, month=month)
+            bar.update(task, completed=i, description=f"农户 {month}: {report.rows_loaded:,}")
+    with store.write() as conn:
+        store.set_meta(conn, "demo", "1")
+    console.print(f"演示县已加载 demo county loaded in {time.perf_counter() - started:.1f} s: {settings.db}")
+    print_stats(store.stats())
+    if serve_after:
+        _serve(settings, store)
+
+
+def _serve(settings: Settings, store: Store | None = None) -> None:
+    try:
+        from dashboard import create_app
+    except ImportError:
+        console.print("看板尚未实现 dashboard not available in this build")
+        return
+    dash_app = create_app(settings)
+    url = f"http://{settings.host}:{settings.port}/"
+    console.print(f"看板地址 dashboard at [bold]{url}[/bold]  (Ctrl+C 退出 to stop)")
+    dash_app.run(host=settings.host, port=settings.port, debug=settings.debug)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8050).")] = None,
+    db: DbOption = None,
+) -> None:
+    """启动看板 Serve the dashboard."""
+    settings = _settings(db, host=host, port=port)
+    open_store(settings)
+    _serve(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
