@@ -1,0 +1,1 @@
+"""etl: readers, validation, loading and the demo generator. It writes through geodata."""
