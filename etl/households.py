@@ -115,7 +115,11 @@ def validate_households(
     """Every row's problems, and the normalised rows (bad ones included, masked by checker.bad)."""
     ck = _Checker(table)
     n = len(table.frame)
-    c = {ident: clean(ck.raw(ident)) for ident in HOUSEHOLD_HEADERS}
+    blank = pd.Series("", index=table.frame.index, dtype=object)
+    c = {
+        ident: clean(ck.raw(ident)) if table.column_of(ident) else blank
+        for ident in HOUSEHOLD_HEADERS
+    }
     out = pd.DataFrame(index=table.frame.index)
 
     # the snapshot month: --month, else 统计月份 per row
@@ -308,6 +312,7 @@ def load_households(
     sha = _sha256(path)
     report.unchanged = store.already_loaded("households", sha, report.month)
     with store.write() as conn:
+        fresh = {m: good[good["month"] == m] for m in months if not store.month_has_rows(conn, m)}
         done = 0
         for start in range(0, len(good), chunk_rows):
             part = good.iloc[start : start + chunk_rows]
@@ -317,7 +322,7 @@ def load_households(
                 progress("写入 writing", done, len(good))
         if progress:
             progress("计算指标 figures", 0, len(months))
-        store.refresh_figures(conn, months)
+        store.refresh_figures(conn, months, snapshots=fresh)
         store.record_load(
             conn,
             kind="households",

@@ -139,7 +139,6 @@ def read_table(
             engine="c",
         )
         frame.columns = _unique(list(frame.columns))
-        frame = frame.astype(object)
     else:
         raise LoadError(
             file,
@@ -150,7 +149,7 @@ def read_table(
     frame = frame.fillna("")
     nonempty = pd.Series(False, index=frame.index)
     for col in frame.columns:
-        nonempty |= frame[col].astype(str).str.strip() != ""
+        nonempty |= (frame[col] != "") & (frame[col].astype(str).str.strip() != "")
     frame = frame[nonempty].reset_index(drop=True)
     excel_rows = excel_rows[nonempty].reset_index(drop=True)
     fields = {frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()}

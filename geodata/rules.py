@@ -18,7 +18,8 @@ def computed_risk_level(
     category: pd.Series, income: pd.Series, causes: pd.Series, lines: Lines
 ) -> pd.Series:
     """The rule's level (blue / yellow / red) per household; None where not monitored."""
-    n_causes = causes.fillna("").map(lambda s: len([c for c in s.split("、") if c]))
+    text = causes.fillna("").astype(str)
+    n_causes = (text.str.count("、") + 1).where(text != "", 0)
     inc = pd.to_numeric(income, errors="coerce").astype(float)
     below_monitoring = (inc < lines.monitoring).fillna(False).to_numpy(dtype=bool)
     below_observation = (inc < lines.observation).fillna(False).to_numpy(dtype=bool)

@@ -143,10 +143,11 @@ class Store:
             f"INSERT INTO {table} ({','.join(cols)}) VALUES ({placeholders}) "
             f"ON CONFLICT ({','.join(keys)}) DO UPDATE SET {set_clause}"
         )
-        data = frame[cols]
-        data = data.astype(object).where(data.notna(), None)
+        columns_as_lists = [
+            frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in cols
+        ]
         raw = conn.connection.driver_connection
-        raw.executemany(sql, data.itertuples(index=False, name=None))
+        raw.executemany(sql, zip(*columns_as_lists, strict=True))
         return len(frame)
 
     def _upsert_copy(
@@ -462,6 +463,15 @@ class Store:
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
 
+    def _read_frame(self, conn: Connection, month: str, cols: Sequence[str]) -> pd.DataFrame:
+        """One month's rows through the DB-API cursor: much faster than ORM rows at 10^5 rows."""
+        cur = conn.connection.driver_connection.cursor()
+        mark = "%s" if self.is_postgis else "?"
+        cur.execute(f"SELECT {','.join(cols)} FROM households WHERE month = {mark}", (month,))
+        frame = pd.DataFrame.from_records(cur.fetchall(), columns=list(cols))
+        cur.close()
+        return frame
+
     def household(self, month: str, household_id: str) -> dict[str, Any] | None:
         h = schema.households
         with self.engine.connect() as conn:
@@ -514,8 +524,22 @@ class Store:
             return set(conn.execute(sa.select(schema.sites.c.site_code)).scalars())
 
     # ------------------------------------------------------------------ figures
-    def refresh_figures(self, conn: Connection, months: Sequence[str] | None = None) -> None:
-        """Recompute the stored figures of the given months (all months by default)."""
+    def month_has_rows(self, conn: Connection, month: str) -> bool:
+        h = schema.households
+        return conn.execute(sa.select(h.c.month).where(h.c.month == month).limit(1)).first() is not None
+
+    def refresh_figures(
+        self,
+        conn: Connection,
+        months: Sequence[str] | None = None,
+        snapshots: dict[str, pd.DataFrame] | None = None,
+    ) -> None:
+        """Recompute the stored figures of the given months (all months by default).
+
+        ``snapshots`` may hand over a month's complete snapshot that is already in memory (a
+        month loaded from one file into an empty month), which saves reading it back.
+        """
+        snapshots = snapshots or {}
         h = schema.households
         if months is None:
             months = list(conn.execute(sa.select(h.c.month).distinct()).scalars())
@@ -542,7 +566,10 @@ class Store:
         parent = dict(zip(units["code"], units["parent_code"], strict=True))
         level = dict(zip(units["code"], units["level"], strict=True))
         for month in sorted(set(months)):
-            frame = self.households_frame(month, conn, columns=cols)
+            if month in snapshots:
+                frame = snapshots[month][cols]
+            else:
+                frame = self._read_frame(conn, month, cols)
             per_unit, per_site = compute_month(frame, month, units, sites, self.lines)
             conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
             conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))

@@ -82,7 +82,6 @@ def upgrade() -> None:
         sa.Column("lat", sa.Float),
     )
     op.create_index("ix_households_month_grid", "households", ["month", "grid_code"])
-    op.create_index("ix_households_month_township", "households", ["month", "township_code"])
 
     op.create_table(
         "sites",

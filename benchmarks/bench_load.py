@@ -1,0 +1,161 @@
+"""Load benchmark on the demo county, against the plain way, measured in the same run.
+
+Prints: seconds to generate the demo; seconds and rows per second to load the households from
+CSV and from XLSX into SQLite and into PostGIS (validation, upsert and figures included); the plain
+way (pandas.read_excel / read_csv plus DataFrame.to_sql, no validation, no figures) and the
+ratio; and the time of one ``stats`` call at county, township and grid level.
+
+    python benchmarks/bench_load.py [--households 80000] [--pg URL] [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from etl.demo import generate_demo  # noqa: E402
+from etl.grids import load_grids  # noqa: E402
+from etl.households import load_households  # noqa: E402
+from etl.sites import load_sites  # noqa: E402
+from geodata import Store  # noqa: E402
+
+PG_DEFAULT = "postgresql+psycopg://root@127.0.0.1:5432/test"
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+class Backends:
+    """Fresh, empty stores: a SQLite file each, or a PostgreSQL schema each."""
+
+    def __init__(self, tmp: Path, pg_url: str | None):
+        self.tmp = tmp
+        self.pg_url = pg_url
+        self.schemas: list[str] = []
+
+    def engine(self, backend: str) -> tuple[str, sa.Engine]:
+        if backend == "sqlite":
+            url = f"sqlite:///{self.tmp / f'{uuid.uuid4().hex[:8]}.db'}"
+            return url, sa.create_engine(url)
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        self.schemas.append(schema)
+        return self.pg_url, sa.create_engine(
+            self.pg_url, connect_args={"options": f"-csearch_path={schema},public"}
+        )
+
+    def store(self, backend: str, files) -> Store:
+        url, engine = self.engine(backend)
+        store = Store(url, engine=engine)
+        store.migrate()
+        load_grids(store, files.grids)
+        load_sites(store, files.sites)
+        return store
+
+    def cleanup(self) -> None:
+        if not self.schemas:
+            return
+        admin = sa.create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for schema in self.schemas:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def write_xlsx(csv_path: Path, xlsx_path: Path) -> None:
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(xlsx_path), {"constant_memory": True})
+    sheet = book.add_worksheet("农户")
+    sheet.write_row(0, 0, list(frame.columns))
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+        sheet.write_row(i, 0, row)
+    book.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--households", type=int, default=80_000)
+    parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL URL (database with PostGIS available)")
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--repeat", type=int, default=30, help="stats calls per level")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        gen_s, files = timed(generate_demo, tmp / "demo", households=args.households, months=1)
+        month, csv_path = files.households[-1]
+        n = args.households
+        print(f"demo generated: {gen_s:.2f} s ({n:,} households, 973 grids, 1 month)")
+        xlsx_path = tmp / "households.xlsx"
+        xlsx_s, _ = timed(write_xlsx, csv_path, xlsx_path)
+        print(f"(XLSX written for the benchmark in {xlsx_s:.1f} s, {xlsx_path.stat().st_size / 1e6:.1f} MB)")
+
+        backends = Backends(tmp, None if args.no_pg else args.pg)
+        names = ["sqlite"] + ([] if args.no_pg else ["postgis"])
+        print()
+        print(f"{'load':<28}{'riskgrid s':>12}{'rows/s':>12}{'plain s':>10}{'plain rows/s':>14}{'ratio':>8}")
+        stores: dict[str, Store] = {}
+        try:
+            for backend in names:
+                for fmt, path in (("CSV", csv_path), ("XLSX", xlsx_path)):
+                    store = backends.store(backend, files)
+                    secs, report = timed(load_households, store, path, month=month)
+                    assert report.rows_loaded == n, report.rows_loaded
+                    stores.setdefault(backend, store)
+
+                    _, engine = backends.engine(backend)
+
+                    def plain(path=path, fmt=fmt, engine=engine):
+                        frame = (
+                            pd.read_excel(path, dtype=str)
+                            if fmt == "XLSX"
+                            else pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+                        )
+                        frame.to_sql("households_plain", engine, if_exists="replace", index=False)
+
+                    plain_s, _ = timed(plain)
+                    print(
+                        f"{fmt + ' -> ' + backend:<28}{secs:>12.2f}{n / secs:>12,.0f}"
+                        f"{plain_s:>10.2f}{n / plain_s:>14,.0f}{plain_s / secs:>7.1f}x"
+                    )
+            print()
+            print(f"{'stats call':<28}" + "".join(f"{b + ' ms (median)':>22}" for b in names))
+            sample = stores["sqlite"]
+            county = sample.default_unit()
+            township = sample.children(county.code)[0]
+            village = sample.children(township.code)[0]
+            grid = sample.children(village.code)[0]
+            for label, unit in (("county", county), ("township", township), ("grid", grid)):
+                cells = []
+                for backend in names:
+                    store = stores[backend]
+                    times = [timed(store.stats, unit.code)[0] * 1000 for _ in range(args.repeat)]
+                    cells.append(f"{statistics.median(times):>22.2f}")
+                print(f"{label + ' ' + unit.code:<28}" + "".join(cells))
+        finally:
+            for store in stores.values():
+                store.dispose()
+            backends.cleanup()
+
+
+if __name__ == "__main__":
+    main()
