@@ -1,0 +1,317 @@
+"""The demo county (etl.demo): deterministic, valid input files in the formats of the data contract."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Polygon
+
+from etl.demo import build_geography, generate_demo
+from etl.headers import GRID_HEADERS, HOUSEHOLD_HEADERS, SITE_HEADERS
+from geodata.model import CATEGORY_LABELS, CAUSES, CHANNELS, ELIMINATION_MODES, MEASURES
+
+SMALL = dict(grids=60, villages=12, communities=2, townships=3, households=3000, months=3)
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def _check_char(body: str) -> str:
+    return "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return generate_demo(tmp_path_factory.mktemp("demo"), **SMALL)
+
+
+@pytest.fixture(scope="module")
+def snapshots(small) -> list[tuple[str, pd.DataFrame]]:
+    return [(month, _read(path)) for month, path in small.households]
+
+
+@pytest.fixture(scope="module")
+def grids(small) -> gpd.GeoDataFrame:
+    return gpd.read_file(small.grids, layer="grids")
+
+
+def test_same_seed_same_bytes_other_seed_differs(small, tmp_path):
+    again = generate_demo(tmp_path / "again", **SMALL)
+    assert _files(small.directory) == _files(again.directory)
+    other = generate_demo(tmp_path / "other", seed=7, **SMALL)
+    a, b = _files(small.directory), _files(other.directory)
+    assert a.keys() == b.keys()
+    assert a[small.grids.name] != b[other.grids.name]
+    assert a[small.households[-1][1].name] != b[other.households[-1][1].name]
+
+
+def test_files_and_summary(small):
+    assert [m for m, _ in small.households] == ["2026-08", "2026-09", "2026-10"]
+    for _, path in small.households:
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, header in the first row
+        header = raw[3:].split(b"\n", 1)[0].decode("utf-8").split(",")
+        assert header[0] == "统计月份"
+        assert set(header) <= {names[0] for names in HOUSEHOLD_HEADERS.values()}
+    site_header = small.sites.read_bytes()[3:].split(b"\n", 1)[0].decode("utf-8").split(",")
+    assert site_header == [names[0] for names in SITE_HEADERS.values()]
+    s = small.summary
+    assert "演示数据" in s["note"]
+    assert (s["townships"], s["villages"], s["communities"], s["grids"]) == (3, 12, 2, 60)
+    assert s["households"] == 3000 and s["sites"] == 8
+    assert 2.8 < s["persons"] / s["households"] < 3.4
+
+
+def test_id_numbers_have_valid_check_digits(snapshots):
+    for _, df in snapshots:
+        ids = df["证件号码"]
+        assert ids.str.fullmatch(r"152223\d{11}[\dX]").all()
+        assert ids.is_unique
+        for value in ids:
+            assert value[17] == _check_char(value[:17]), value
+            born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+            assert date(1940, 1, 1) <= born <= date(2000, 12, 31)
+
+
+def test_grids_are_an_exact_coverage(grids, small):
+    assert grids.crs.to_epsg() == 4326
+    assert list(grids.columns[:-1]) == [names[0] for names in GRID_HEADERS.values()]
+    geoms = grids.geometry.to_numpy()
+    assert (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON).all()
+    assert shapely.is_valid(geoms).all()
+    union = shapely.union_all(geoms)
+    assert isinstance(union, Polygon)
+    assert abs(shapely.area(geoms).sum() - union.area) <= 1e-6 * union.area
+    assert shapely.coverage_is_valid(geoms)
+    km2 = gpd.GeoSeries([union], crs=4326).to_crs("EPSG:6933").area.iloc[0] / 1e6
+    assert 10_500 < km2 < 11_500
+
+
+def test_each_village_is_the_union_of_its_grids():
+    geo = build_geography(
+        np.random.default_rng(11), grids=60, villages=12, communities=2, townships=3
+    )
+    for code, village in geo.villages.set_index("village_code").geometry.items():
+        mine = geo.grids[geo.grids["village_code"] == code].geometry.to_numpy()
+        assert isinstance(village, Polygon) and village.is_valid
+        union = shapely.union_all(mine)
+        assert shapely.symmetric_difference(union, village).area <= 1e-6 * village.area
+    towns = geo.townships.geometry.to_numpy()
+    assert shapely.is_valid(towns).all()
+    assert abs(shapely.area(towns).sum() - geo.county.area) <= 1e-6 * geo.county.area
+
+
+def test_partition_is_exact():
+    from etl.demo import _partition
+
+    rng = np.random.default_rng(3)
+    parent = shapely.difference(shapely.Point(0, 0).buffer(10), shapely.box(-2, -1, 3, 2))
+    cells = np.asarray(_partition(rng, parent, 17), dtype=object)
+    assert len(cells) == 17
+    assert all(isinstance(c, Polygon) and c.is_valid for c in cells)
+    assert abs(shapely.area(cells).sum() - parent.area) <= 1e-9 * parent.area
+    assert shapely.symmetric_difference(shapely.union_all(cells), parent).area <= 1e-9 * parent.area
+
+
+def test_codes_and_names(grids, small, snapshots):
+    assert grids["网格编码"].is_unique
+    assert grids["县编码"].eq("152223").all() and grids["县名称"].eq("扎赉特旗").all()
+    assert grids["乡镇编码"].str.fullmatch(r"152223\d{3}").all()
+    assert grids["村编码"].str.fullmatch(r"\d{12}").all()
+    assert (grids["村编码"].str[:9] == grids["乡镇编码"]).all()
+    assert grids["网格编码"].str.fullmatch(r"\d{15}").all()
+    assert (grids["网格编码"].str[:12] == grids["村编码"]).all()
+    assert grids["网格员"].ne("").all() and grids["联系电话"].str.fullmatch(r"1\d{10}").all()
+    assert set(grids["乡镇名称"]) == {"音德尔镇", "新林镇", "好力保镇"}
+    assert grids.loc[grids["乡镇编码"] == "152223100", "乡镇名称"].eq("音德尔镇").all()
+    villages = grids.drop_duplicates("村编码")
+    assert villages["村名称"].is_unique
+    for _, v in villages.iterrows():
+        suffix = {"村": "村", "嘎查": "嘎查", "社区": "社区"}[v["村类型"]]
+        assert v["村名称"].endswith(suffix)
+        number = int(v["村编码"][9:])
+        assert (number < 200) == (v["村类型"] == "社区")  # 居委会 001-199, 村委会 200-399
+    for _, g in grids.iterrows():
+        assert re.fullmatch(re.escape(g["村名称"]) + r"第\d+网格", g["网格名称"])
+    df = snapshots[-1][1]
+    assert df["户编号"].str.fullmatch(r"\d{17}").all() and df["户编号"].is_unique
+    assert (df["户编号"].str[:12] == df["网格编码"].str[:12]).all()
+    assert df["网格编码"].isin(grids["网格编码"]).all()
+    where = grids.set_index("网格编码").geometry.reindex(df["网格编码"]).to_numpy()
+    assert shapely.contains_xy(where, df["经度"].astype(float), df["纬度"].astype(float)).all()
+    sites = _read(small.sites)
+    assert sites["安置点编码"].str.fullmatch(r"AZD152223\d{3}").all()
+    assert sites["安置点名称"].str.endswith("安置点").all()
+    assert sites["乡镇编码"].isin(grids["乡镇编码"]).all()
+
+
+def test_monitored_shares(snapshots):
+    df = snapshots[-1][1]
+    n = len(df)
+    monitored = df[df["监测对象类别"] != ""]
+    assert 0.045 <= len(monitored) / n <= 0.065
+    shares = monitored["监测对象类别"].value_counts(normalize=True)
+    assert abs(shares[CATEGORY_LABELS["unstable"]] - 0.40) < 0.05
+    assert abs(shares[CATEGORY_LABELS["marginal"]] - 0.45) < 0.05
+    assert abs(shares[CATEGORY_LABELS["sudden"]] - 0.15) < 0.05
+    lifted = df["户类型"] == "脱贫户"
+    assert 0.28 < lifted.mean() < 0.42
+    assert (monitored.loc[monitored["监测对象类别"] == "脱贫不稳定户", "户类型"] == "脱贫户").all()
+    assert (monitored.loc[monitored["监测对象类别"] == "边缘易致贫户", "户类型"] == "一般户").all()
+    levels = monitored["风险等级"].value_counts(normalize=True)
+    assert levels.get("", 0) < 0.06
+    assert 0.40 < levels["蓝"] < 0.60 and 0.25 < levels["黄"] < 0.45 and 0.08 < levels["红"] < 0.22
+    for text in monitored["风险类型"]:
+        parts = text.split("、")
+        assert 1 <= len(parts) <= 3 and set(parts) <= set(CAUSES) and len(set(parts)) == len(parts)
+    for text in monitored["帮扶措施"]:
+        parts = text.split("、")
+        assert (
+            1 <= len(parts) <= 3 and set(parts) <= set(MEASURES) and len(set(parts)) == len(parts)
+        )
+    assert set(monitored["识别途径"]) <= set(CHANNELS)
+    assert monitored["风险类型"].str.contains("因病").mean() > 0.25
+    income = df["家庭人均纯收入"].astype(float)
+    assert (income >= 0).all()
+    others = income[df["监测对象类别"] == ""]
+    assert 0.85 < ((others >= 9000) & (others <= 40000)).mean()
+    assert (others < 8122).any()
+
+
+def test_snapshots_follow_identification_and_elimination(snapshots):
+    first_ident: dict[str, str] = {}
+    previous: set[str] = set()
+    ids = None
+    for month, df in snapshots:
+        assert (df["统计月份"] == month).all()
+        if ids is None:
+            ids = list(df["户编号"])
+        assert list(df["户编号"]) == ids  # the same households every month
+        year, mon = int(month[:4]), int(month[5:])
+        month_end = f"{month}-{calendar.monthrange(year, mon)[1]:02d}"
+        mon_rows = df[df["监测对象类别"] != ""]
+        assert (mon_rows["识别监测时间"] != "").all()
+        assert (mon_rows["识别监测时间"] <= month_end).all()
+        assert (
+            (
+                df.loc[df["监测对象类别"] == "", ["识别监测时间", "风险是否已消除", "消除监测时间"]]
+                == ""
+            )
+            .all()
+            .all()
+        )
+        assert set(mon_rows["风险是否已消除"]) <= {"是", "否"}
+        done = mon_rows[mon_rows["风险是否已消除"] == "是"]
+        assert (done["消除监测时间"] != "").all() and (done["消除监测时间"] <= month_end).all()
+        assert (done["消除监测时间"] > done["识别监测时间"]).all()
+        assert set(done["风险消除方式"]) <= set(ELIMINATION_MODES)
+        still = mon_rows[mon_rows["风险是否已消除"] == "否"]
+        assert (still[["风险消除方式", "消除监测时间"]] == "").all().all()
+        current = set(mon_rows["户编号"])
+        assert previous <= current  # once identified, a household stays on the books
+        previous = current
+        for hid, when in zip(mon_rows["户编号"], mon_rows["识别监测时间"], strict=True):
+            assert first_ident.setdefault(hid, when) == when
+        persons = df["家庭人口数"].astype(int)
+        labor = df["劳动力人数"].astype(int)
+        employed = df["务工就业人数"].astype(int)
+        assert persons.between(1, 7).all()
+        assert (labor <= persons).all() and (employed <= labor).all() and (employed >= 0).all()
+    months = [m for m, _ in snapshots]
+    first = snapshots[0][1]
+    later = first["识别监测时间"][first["识别监测时间"] != ""]
+    assert (later >= "2024-11-01").all()  # identified within the 24 months before end_month
+    assert months == sorted(months)
+
+
+def test_relocated_households_live_at_existing_sites(snapshots, small, grids):
+    df = snapshots[-1][1]
+    sites = _read(small.sites).set_index("安置点编码")
+    moved = df[df["是否易地搬迁户"] == "是"]
+    assert set(df["是否易地搬迁户"]) == {"是", "否"}
+    assert (df.loc[df["是否易地搬迁户"] == "否", "安置点编码"] == "").all()
+    assert moved["安置点编码"].isin(sites.index).all()
+    assert 40 <= len(moved) <= 80
+    town = grids.set_index("网格编码")["乡镇编码"]
+    assert (moved["网格编码"].map(town) == moved["安置点编码"].map(sites["乡镇编码"])).all()
+    # they live in the grids of the village that holds their site
+    village_at = {}
+    for code, site in sites.iterrows():
+        inside = shapely.contains_xy(
+            grids.geometry.to_numpy(), float(site["经度"]), float(site["纬度"])
+        )
+        assert inside.sum() == 1
+        village_at[code] = grids.loc[inside, "村编码"].iloc[0]
+    assert (moved["网格编码"].str[:12] == moved["安置点编码"].map(village_at)).all()
+    counts = moved["安置点编码"].value_counts()
+    assert (counts == sites["安置户数"].astype(int).reindex(counts.index)).all()
+    labor = moved["劳动力人数"].astype(int)
+    employed = moved["务工就业人数"].astype(int)
+    assert (labor > 0).mean() > 0.8
+    with_labor = moved[labor > 0]
+    coverage = (with_labor["务工就业人数"].astype(int) > 0).groupby(with_labor["安置点编码"]).mean()
+    assert (coverage >= 0.75).all() and (coverage < 1).any()
+    assert (employed <= labor).all()
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError):
+        generate_demo(tmp_path, grids=10, villages=12, communities=2, townships=3, households=100)
+    with pytest.raises(ValueError):
+        generate_demo(tmp_path, end_month="2026-13", **SMALL)
+
+
+def test_default_county_geography(tmp_path):
+    files = generate_demo(tmp_path, households=2000, months=1)
+    s = files.summary
+    assert (s["townships"], s["villages"], s["communities"], s["grids"]) == (10, 197, 11, 973)
+    g = gpd.read_file(files.grids, layer="grids")
+    assert len(g) == 973 and g["网格编码"].is_unique
+    assert g["村编码"].nunique() == 208
+    assert (g.drop_duplicates("村编码")["村类型"] == "社区").sum() == 11
+    assert g["乡镇编码"].nunique() == 10
+    seat = g[g["乡镇编码"] == "152223100"]
+    assert seat["乡镇名称"].eq("音德尔镇").all()
+    assert seat.drop_duplicates("村编码")["村类型"].eq("社区").sum() >= 6
+    assert shapely.is_valid(g.geometry.to_numpy()).all()
+    assert shapely.coverage_is_valid(g.geometry.to_numpy())
+    union = shapely.union_all(g.geometry.to_numpy())
+    assert isinstance(union, Polygon)
+    km2 = gpd.GeoSeries([union], crs=4326).to_crs("EPSG:6933").area.iloc[0] / 1e6
+    assert 10_500 < km2 < 11_500
+    minx, miny, maxx, maxy = union.bounds
+    assert 121.0 < minx < maxx < 124.0 and 45.8 < miny < maxy < 47.6
+    # elongated north-west to south-east: the far west lies north of the far east
+    xy = shapely.get_coordinates(union)
+    assert xy[np.argmin(xy[:, 0]), 1] > xy[np.argmax(xy[:, 0]), 1]
+
+
+def test_loaders_accept_the_demo(small, make_store):
+    """The real loaders take the demo files like a county office's: no errors, no warnings."""
+    from etl.grids import load_grids
+    from etl.households import load_households
+    from etl.sites import load_sites
+
+    store = make_store("sqlite")
+    assert not load_grids(store, small.grids).warnings
+    assert not load_sites(store, small.sites).warnings
+    month, path = small.households[-1]
+    report = load_households(store, path)
+    assert report.rows_loaded == SMALL["households"] and not report.warnings
+    stats = store.stats()
+    assert stats["monitored"]["households"] == small.summary["monitored_households"]
+    assert stats["eliminated"]["households"] == small.summary["eliminated_households"]
