@@ -617,6 +617,7 @@ class Store:
         return True
 
     def _stats_envelope(self, unit: Unit, month: str, data: dict[str, Any]) -> dict[str, Any]:
+        data = _ordered(data)
         return {
             "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
             "month": month,
@@ -655,7 +656,11 @@ class Store:
                 .order_by(u.c.code)
             ).all()
         return [
-            {"unit": {"code": r.code, "name": r.name, "level": r.level}, "month": month, **json.loads(r.data)}
+            {
+                "unit": {"code": r.code, "name": r.name, "level": r.level},
+                "month": month,
+                **_ordered(json.loads(r.data)),
+            }
             for r in rows
         ]
 
@@ -762,6 +767,29 @@ class Store:
 
     def child_level(self, level: str) -> str | None:
         return CHILD_LEVEL.get(level)
+
+    # ------------------------------------------------------------------ dashboard reads
+    # Added for the dashboard (issue 3): read queries only.
+    def data_version(self) -> str:
+        """A token that changes whenever the loaded data changes, also within one second.
+
+        Made of the last load's id and count, the units version, the time of the last load, the
+        income lines the figures were computed with and the demo flag: the dashboard keys its
+        caches with it, so a load by another process is seen on the next request.
+        """
+        ld, m = schema.loads, schema.meta
+        keys = ("units_version", "data_as_of", "lines", "demo")
+        with self.engine.connect() as conn:
+            last, count = conn.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
+            metas = dict(conn.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())
+        return json.dumps([last, count, *(metas.get(k) for k in keys)], ensure_ascii=False)
+
+
+def _ordered(data: dict[str, Any]) -> dict[str, Any]:
+    """Causes by count, most first (JSON storage sorts keys)."""
+    causes = data.get("by_cause") or {}
+    data["by_cause"] = dict(sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
+    return data
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -26,8 +26,8 @@ app = typer.Typer(
 load_app = typer.Typer(help="加载数据 Load grids, households or resettlement sites.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=False)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -85,7 +85,7 @@ def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         report = fn(*args, **kwargs)
     except LoadError as exc:
-        err.print(str(exc), highlight=False, markup=False)
+        sys.stderr.write(f"{exc}\n")
         raise typer.Exit(2) from None
     _print_report(report, time.perf_counter() - started)
     return report
