@@ -10,7 +10,14 @@ import xlsxwriter
 
 from etl.errors import LoadError
 from etl.households import load_households, reject_path
-from tests.factories import county_file, household_row, id_number, load_tiny_grids, monitored, write_csv
+from tests.factories import (
+    county_file,
+    household_row,
+    id_number,
+    load_tiny_grids,
+    monitored,
+    write_csv,
+)
 
 
 @pytest.fixture
