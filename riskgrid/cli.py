@@ -26,6 +26,13 @@ app = typer.Typer(
 load_app = typer.Typer(help="加载数据 Load grids, households or resettlement sites.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
 
+
+def _register_account_commands() -> None:
+    from .users_cli import audit, users_app
+
+    app.add_typer(users_app, name="users")
+    app.command("audit")(audit)
+
 console = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -276,6 +283,51 @@ def serve(
     open_store(settings)
     _serve(settings)
 
+
+@app.command()
+def brief(
+    unit: Annotated[str, typer.Option("--unit", help="Unit code: county, township, village or grid.")],
+    fmt: Annotated[str, typer.Option("--format", help="png, pdf, pptx (one deck) or html (offline map).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the files (made if missing).")],
+    children: Annotated[
+        bool, typer.Option("--children", help="Also each child unit (county -> townships -> villages).")
+    ] = False,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
+    size: Annotated[str, typer.Option(help="Image size WIDTHxHEIGHT, 16:9 (e.g. 3840x2160).")] = "1920x1080",
+    db: DbOption = None,
+) -> None:
+    """生成简报 Briefing images, PDF, PowerPoint deck or offline HTML map of a unit."""
+    from dashboard import briefing
+
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in ("png", "pdf", "pptx", "html"):
+        _fail(f"格式须为 png, pdf, pptx 或 html (format must be png, pdf, pptx or html): {fmt}")
+    store = open_store(_settings(db))
+    store.ensure_lines()
+    try:
+        pixels = briefing.parse_size(size)
+        codes = briefing.brief_units(store, unit, children)
+        month = briefing.build_briefing(store, codes[0], month).month
+        out.mkdir(parents=True, exist_ok=True)
+        if fmt == "pptx":
+            path = out / f"brief_{codes[0]}_{month}.pptx"
+            path.write_bytes(briefing.render_pptx(store, codes, month, pixels))
+            console.print(str(path), highlight=False, soft_wrap=True)
+            return
+        for code in codes:
+            path = out / f"{briefing.file_stem(store, code, month)}.{fmt}"
+            if fmt == "png":
+                path.write_bytes(briefing.render_png(store, code, month, pixels))
+            elif fmt == "pdf":
+                path.write_bytes(briefing.render_pdf(store, code, month, pixels))
+            else:
+                path.write_text(briefing.render_html(store, code, month), encoding="utf-8")
+            console.print(str(path), highlight=False, soft_wrap=True)
+    except briefing.BriefError as exc:
+        _fail(str(exc))
+
+
+_register_account_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

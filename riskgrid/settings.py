@@ -72,6 +72,64 @@ SETTINGS: tuple[Setting, ...] = (
         "Directory for a cache shared between dashboard workers; empty keeps the cache in memory.",
     ),
     Setting(
+        "login",
+        "RISKGRID_LOGIN",
+        True,
+        _bool,
+        "Require a log-in. Off is only for a single-user install: the server refuses to start "
+        "with it off unless bound to a loopback address.",
+    ),
+    Setting(
+        "secret_key",
+        "RISKGRID_SECRET_KEY",
+        "",
+        str,
+        "Key that signs session cookies; empty uses a random key kept in the database, shared "
+        "by every worker.",
+    ),
+    Setting(
+        "session_minutes",
+        "RISKGRID_SESSION_MINUTES",
+        480,
+        int,
+        "Minutes after which a session expires and the user logs in again.",
+    ),
+    Setting(
+        "max_failures",
+        "RISKGRID_MAX_FAILURES",
+        5,
+        int,
+        "Wrong passwords in a row before an account is locked.",
+    ),
+    Setting(
+        "lock_seconds",
+        "RISKGRID_LOCK_SECONDS",
+        300,
+        int,
+        "Seconds of the first lock; each further failure doubles it.",
+    ),
+    Setting(
+        "wall_refresh_seconds",
+        "RISKGRID_WALL_REFRESH_SECONDS",
+        300,
+        int,
+        "Seconds between data refreshes of the map wall.",
+    ),
+    Setting(
+        "wall_tour_seconds",
+        "RISKGRID_WALL_TOUR_SECONDS",
+        20,
+        int,
+        "Seconds per township when the wall tours (?tour=1).",
+    ),
+    Setting(
+        "wall_reload_hours",
+        "RISKGRID_WALL_RELOAD_HOURS",
+        6.0,
+        float,
+        "Hours after which the wall reloads itself, so that the browser's memory stays bounded.",
+    ),
+    Setting(
         "debug",
         "RISKGRID_DEBUG",
         False,
@@ -90,6 +148,14 @@ class Settings:
     port: int = 8050
     tile_url: str = ""
     cache_dir: str = ""
+    login: bool = True
+    secret_key: str = ""
+    session_minutes: int = 480
+    max_failures: int = 5
+    lock_seconds: int = 300
+    wall_refresh_seconds: int = 300
+    wall_tour_seconds: int = 20
+    wall_reload_hours: float = 6.0
     debug: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -74,7 +74,7 @@ def test_migrate_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     for _ in range(2):
         result = runner.invoke(app, ["migrate", "--db", url])
-        assert result.exit_code == 0 and "schema version 0001" in result.output
+        assert result.exit_code == 0 and "schema version 0002" in result.output
 
 
 def test_wheel_ships_migrations_and_assets(tmp_path):
@@ -90,3 +90,22 @@ def test_wheel_ships_migrations_and_assets(tmp_path):
     assert "geodata/migrations/env.py" in names
     assert any(n.startswith("assets/") and n.endswith(".css") for n in names), sorted(names)
     assert "riskgrid/cli.py" in names and "etl/households.py" in names
+
+
+def test_users_and_audit_commands(loaded):
+    url, store, grids = loaded
+    result = runner.invoke(
+        app, ["users", "add", "zhang", "--role", "township", "--unit", "152223101", "--password-stdin", "--db", url],
+        input="long-enough-pw\n",
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["users", "add", "x", "--role", "boss", "--password-stdin", "--db", url], input="long-enough-pw\n")
+    assert result.exit_code == 1 and "unknown role" in result.output
+    listing = runner.invoke(app, ["users", "list", "--db", url]).output
+    assert "zhang" in listing and "152223101" in listing
+    from geodata.access import Users
+
+    Users(store).authenticate("zhang", "long-enough-pw", "127.0.0.1")
+    assert runner.invoke(app, ["users", "disable", "zhang", "--db", url]).exit_code == 0
+    out = runner.invoke(app, ["audit", "--user", "zhang", "--db", url]).output
+    assert "login" in out and "127.0.0.1" in out and "1 条" in out

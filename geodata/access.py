@@ -1,0 +1,408 @@
+"""Who may see what: accounts bound to a unit, deny by default, and the audit log.
+
+Roles:
+- ``admin``: users and everything;
+- ``county``: its county, all figures and households;
+- ``township``: one township and everything below it;
+- ``village``: one village and its grids;
+- ``viewer``: figures and maps of its unit, never household names or ID numbers (the wall's
+  account).
+
+``ScopedStore`` wraps a Store for one principal: every read that names a unit outside the
+principal's area raises ``AccessDenied`` before any data is read, whichever way the request came
+(page, callback, export, CLI). Household reads also need a role that may see households, and they
+are written to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from . import schema
+from .model import Unit, mask_id_number, mask_name, mask_phone
+from .store import Store, StoreError
+
+ROLES: dict[str, str] = {
+    "admin": "管理员",
+    "county": "县级",
+    "township": "乡镇级",
+    "village": "村级",
+    "viewer": "只读大屏",
+}
+UNIT_ROLES = {"county": "county", "township": "township", "village": "village"}
+HOUSEHOLD_ROLES = {"admin", "county", "township", "village"}
+UNMASK_ROLES = {"admin", "county"}
+
+_hasher = PasswordHasher()
+
+
+class AccessDenied(PermissionError):
+    """A request for data outside the principal's area, or beyond its role."""
+
+
+class AuthError(Exception):
+    """A failed log-in: wrong name or password, disabled, or locked."""
+
+    def __init__(self, message: str, *, locked_until: dt.datetime | None = None):
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: str
+    unit_code: str | None  # None for admin
+
+    @property
+    def sees_households(self) -> bool:
+        return self.role in HOUSEHOLD_ROLES
+
+    @property
+    def sees_unmasked(self) -> bool:
+        return self.role in UNMASK_ROLES
+
+
+# the principal of a single-user install on localhost with log-in turned off
+LOCAL_ADMIN = Principal("local", "admin", None)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def in_scope(principal: Principal, unit: Unit) -> bool:
+    """True when ``unit`` lies in the principal's area (its unit or below it)."""
+    if principal.role == "admin":
+        return True
+    scope = principal.unit_code
+    if not scope:
+        return False
+    return scope in {unit.code, unit.county_code, unit.township_code, unit.village_code}
+
+
+# ---------------------------------------------------------------------- users
+class Users:
+    """Accounts in the store's database; passwords hashed with Argon2id."""
+
+    def __init__(self, store: Store, *, max_failures: int = 5, lock_seconds: int = 300):
+        self.store = store
+        self.max_failures = max_failures
+        self.lock_seconds = lock_seconds
+
+    def add(self, username: str, password: str, role: str, unit_code: str | None) -> None:
+        if role not in ROLES:
+            raise ValueError(f"未知角色 unknown role {role!r}: {', '.join(ROLES)}")
+        if role == "admin":
+            unit_code = unit_code or None
+        else:
+            if not unit_code:
+                raise ValueError(f"角色 {role} 需要 --unit (role {role} needs a unit)")
+            unit = self.store.unit(unit_code)
+            if unit is None:
+                raise ValueError(f"未找到单位 unit not found: {unit_code}")
+            expected = UNIT_ROLES.get(role)
+            if expected and unit.level != expected:
+                raise ValueError(f"角色 {role} 应绑定{expected}级单位, {unit_code} 是 {unit.level}")
+        if len(password) < 8:
+            raise ValueError("密码至少8位 (password: at least 8 characters)")
+        with self.store.write() as conn:
+            if conn.execute(
+                sa.select(schema.users.c.username).where(schema.users.c.username == username)
+            ).first():
+                raise ValueError(f"用户已存在 user exists: {username}")
+            conn.execute(
+                schema.users.insert().values(
+                    username=username,
+                    password_hash=_hasher.hash(password),
+                    role=role,
+                    unit_code=unit_code,
+                    disabled=False,
+                    failed_count=0,
+                    locked_until=None,
+                    created_at=_now(),
+                )
+            )
+
+    def list(self) -> list[dict[str, Any]]:
+        u = schema.users
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    u.c.username, u.c.role, u.c.unit_code, u.c.disabled, u.c.locked_until
+                ).order_by(u.c.username)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def disable(self, username: str) -> None:
+        with self.store.write() as conn:
+            n = conn.execute(
+                schema.users.update()
+                .where(schema.users.c.username == username)
+                .values(disabled=True)
+            ).rowcount
+        if not n:
+            raise ValueError(f"未找到用户 user not found: {username}")
+
+    def get(self, username: str) -> Principal | None:
+        u = schema.users
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(u).where(u.c.username == username)).first()
+        if row is None or row.disabled:
+            return None
+        return Principal(row.username, row.role, row.unit_code)
+
+    def authenticate(self, username: str, password: str, address: str | None = None) -> Principal:
+        """The principal for a right password. Failures are counted; after ``max_failures`` in a
+        row the account is locked for ``lock_seconds``, doubling with each further failure."""
+        u = schema.users
+        now = _now()
+        failure: AuthError | None = None
+        with self.store.write() as conn:  # failures are committed, then raised
+            row = conn.execute(sa.select(u).where(u.c.username == username)).first()
+            if row is None or row.disabled:
+                _hasher.hash(password)  # same work either way: no user enumeration by timing
+                audit(conn, username, "login_failed", None, "unknown or disabled", address)
+                failure = AuthError("用户名或密码错误 (wrong user name or password)")
+            elif row.locked_until and row.locked_until > now:
+                audit(
+                    conn,
+                    username,
+                    "login_locked",
+                    None,
+                    f"locked until {row.locked_until}",
+                    address,
+                )
+                failure = AuthError(
+                    f"尝试次数过多, 请于 {row.locked_until:%H:%M:%S} (UTC) 后再试 (locked)",
+                    locked_until=row.locked_until,
+                )
+            else:
+                try:
+                    _hasher.verify(row.password_hash, password)
+                except (VerifyMismatchError, VerificationError, InvalidHashError):
+                    failed = row.failed_count + 1
+                    locked = None
+                    if failed >= self.max_failures:
+                        locked = now + dt.timedelta(
+                            seconds=self.lock_seconds * 2 ** (failed - self.max_failures)
+                        )
+                    conn.execute(
+                        u.update()
+                        .where(u.c.username == username)
+                        .values(failed_count=failed, locked_until=locked)
+                    )
+                    audit(conn, username, "login_failed", None, f"failure {failed}", address)
+                    failure = AuthError(
+                        "用户名或密码错误 (wrong user name or password)", locked_until=locked
+                    )
+                else:
+                    conn.execute(
+                        u.update()
+                        .where(u.c.username == username)
+                        .values(failed_count=0, locked_until=None)
+                    )
+                    audit(conn, username, "login", None, None, address)
+        if failure is not None:
+            raise failure
+        return Principal(row.username, row.role, row.unit_code)
+
+
+# ---------------------------------------------------------------------- audit
+def audit(
+    conn: sa.Connection,
+    username: str | None,
+    action: str,
+    target: str | None,
+    detail: str | None = None,
+    address: str | None = None,
+) -> None:
+    conn.execute(
+        schema.audit_log.insert().values(
+            at=_now(),
+            username=username,
+            action=action,
+            target=target,
+            detail=detail,
+            address=address,
+        )
+    )
+
+
+def log(
+    store: Store,
+    principal: Principal | None,
+    action: str,
+    target: str | None,
+    detail: str | None = None,
+    address: str | None = None,
+) -> None:
+    with store.write() as conn:
+        audit(conn, principal.username if principal else None, action, target, detail, address)
+
+
+def audit_rows(
+    store: Store, *, username: str | None = None, since: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    a = schema.audit_log
+    query = sa.select(a).order_by(a.c.id)
+    if username:
+        query = query.where(a.c.username == username)
+    if since:
+        query = query.where(a.c.at >= since)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query).all()]
+
+
+# ---------------------------------------------------------------------- scoped reads
+class ScopedStore:
+    """The reads of a Store as one principal may make them. Anything else raises AccessDenied."""
+
+    def __init__(self, store: Store, principal: Principal, address: str | None = None):
+        self.store = store
+        self.principal = principal
+        self.address = address
+
+    # -- scope
+    def home(self) -> Unit:
+        """The unit a principal starts at: its own, or the first county for admin."""
+        code = self.principal.unit_code
+        unit = self.store.unit(code) if code else self.store.default_unit()
+        if unit is None:
+            raise StoreError("尚未加载网格 no grids loaded")
+        return unit
+
+    def check(self, code: str | None) -> Unit:
+        unit = self.store.unit(code) if code else self.home()
+        if unit is None:
+            # an unknown code and a forbidden one look alike to a user outside the area
+            raise StoreError(f"未找到单位 unit not found: {code}")
+        if not in_scope(self.principal, unit):
+            log(self.store, self.principal, "denied", code, None, self.address)
+            raise AccessDenied(f"无权查看该单位 (no access to unit {code})")
+        return unit
+
+    def _households_allowed(self, target: str) -> None:
+        if not self.principal.sees_households:
+            log(self.store, self.principal, "denied", target, "households", self.address)
+            raise AccessDenied("该账号不能查看农户信息 (this account may not see households)")
+
+    # -- figures and maps (any role, inside its area)
+    def unit(self, code: str) -> Unit:
+        return self.check(code)
+
+    def lineage(self, code: str) -> list[Unit]:
+        """Breadcrumbs, cut at the principal's own unit."""
+        self.check(code)
+        return [u for u in self.store.lineage(code) if in_scope(self.principal, u)]
+
+    def children(self, code: str) -> list[Unit]:
+        self.check(code)
+        return self.store.children(code)
+
+    def stats(self, code: str | None = None, month: str | None = None) -> dict[str, Any]:
+        unit = self.check(code)
+        return self.store.stats(unit.code, month)
+
+    def children_stats(self, code: str, month: str) -> list[dict[str, Any]]:
+        self.check(code)
+        return self.store.children_stats(code, month)
+
+    def level_stats(self, level: str, month: str, within: str | None = None):
+        unit = self.check(within)
+        return self.store.level_stats(level, month, unit.code)
+
+    def map_features(self, level: str, within: str | None = None) -> dict[str, Any]:
+        unit = self.check(within)
+        return self.store.map_features(level, unit.code)
+
+    def trend(self, code: str) -> list[dict[str, Any]]:
+        self.check(code)
+        return self.store.trend(code)
+
+    def months(self) -> list[str]:
+        return self.store.months()
+
+    def latest_month(self) -> str | None:
+        return self.store.latest_month()
+
+    def data_as_of(self) -> str | None:
+        return self.store.data_as_of()
+
+    def is_demo(self) -> bool:
+        return self.store.is_demo()
+
+    def site_stats(self, month: str) -> list[dict[str, Any]]:
+        """Sites whose township lies in the area."""
+        rows = self.store.site_stats(month)
+        if self.principal.role == "admin":
+            return rows
+        out = []
+        for row in rows:
+            unit = self.store.unit(row.get("grid_code") or row["township_code"])
+            if unit is not None and in_scope(self.principal, unit):
+                out.append(row)
+        return out
+
+    # -- households (roles that may see them; every look is logged; masked by default)
+    def households(self, code: str, month: str, *, unmask: bool = False):
+        unit = self.check(code)
+        self._households_allowed(code)
+        frame = self.store.households_frame(month, unit=unit)
+        show = unmask and self.principal.sees_unmasked
+        if not show:
+            frame["head_name"] = frame["head_name"].map(mask_name)
+            frame["id_number"] = frame["id_number"].map(mask_id_number)
+        log(
+            self.store,
+            self.principal,
+            "view_households",
+            code,
+            f"{month} {len(frame)} rows{' unmasked' if show else ''}",
+            self.address,
+        )
+        return frame
+
+    def household(
+        self, household_id: str, month: str, *, unmask: bool = False
+    ) -> dict[str, Any] | None:
+        row = self.store.household(month, household_id)
+        if row is None:
+            return None
+        self.check(row["grid_code"])
+        self._households_allowed(household_id)
+        show = unmask and self.principal.sees_unmasked
+        if not show:
+            row["head_name"] = mask_name(row["head_name"])
+            row["id_number"] = mask_id_number(row["id_number"])
+        log(
+            self.store,
+            self.principal,
+            "view_household",
+            household_id,
+            f"{month}{' unmasked' if show else ''}",
+            self.address,
+        )
+        return row
+
+    def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
+        """A grid's worker and phone, the phone masked."""
+        self.check(grid_code)
+        u = schema.units
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(u.c.grid_worker, u.c.worker_phone).where(u.c.code == grid_code)
+            ).first()
+        worker, phone = (row.grid_worker, row.worker_phone) if row else (None, None)
+        if not self.principal.sees_households:
+            worker = mask_name(worker)
+        return worker, mask_phone(phone)
+
+    def log_export(self, what: str, target: str) -> None:
+        log(self.store, self.principal, "export", target, what, self.address)
