@@ -1,0 +1,15 @@
+"""One module per page, each with its layout and its own callbacks."""
+
+from __future__ import annotations
+
+import dash
+
+from . import grid, household, notfound, overview, sites, unit
+
+PAGES = (overview, unit, grid, household, sites, notfound)
+
+
+def register(app: dash.Dash) -> None:
+    """Register every page and its callbacks on ``app``."""
+    for page in PAGES:
+        page.register(app)

@@ -1,0 +1,159 @@
+/*
+ * riskgrid map helpers, served by the app itself (no other host).
+ *
+ * 1. Names on maps: MapLibre text layers need glyph files from a font server; offline that fails
+ *    for any digit or Latin letter. So names are drawn as HTML over the map: the figure carries
+ *    them in layout.meta.labels ({t: text, lon, lat, p: priority, c: class, dy: offset}); they are
+ *    placed with map.project() on every move, and a label overlapping a higher-priority one or
+ *    an obstacle (layout.meta.obstacles: {lon, lat, r: radius in px}, e.g. site circles) is
+ *    hidden.
+ * 2. "Map drawn" signal: after Plotly's plotly_afterplot, MapLibre's idle and dcc.Graph's event
+ *    binding, the graph div gets data-drawn="1" and data-drawn-at (ms since navigation start),
+ *    for tests and timings.
+ */
+(function () {
+  "use strict";
+
+  function mapOf(gd) {
+    var full = gd._fullLayout;
+    var sub = full && full.map && full.map._subplot;
+    return sub && sub.map ? sub.map : null;
+  }
+
+  function labelLayer(gd, map) {
+    var container = map.getContainer();
+    var layer = container.querySelector(":scope > .rg-labels");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "rg-labels";
+      container.appendChild(layer);
+    }
+    return layer;
+  }
+
+  function buildLabels(gd, map) {
+    var meta = (gd.layout && gd.layout.meta) || {};
+    var labels = meta.labels || [];
+    var key = String(meta.key || "") + ":" + labels.length;
+    var layer = labelLayer(gd, map);
+    if (layer.dataset.key === key && gd.__rgLabels) {
+      return gd.__rgLabels;
+    }
+    layer.textContent = "";
+    var items = labels
+      .slice()
+      .sort(function (a, b) { return (b.p || 0) - (a.p || 0); })
+      .map(function (lab) {
+        var el = document.createElement("span");
+        el.className = "rg-maplabel" + (lab.c ? " rg-maplabel-" + lab.c : "");
+        el.textContent = lab.t;
+        layer.appendChild(el);
+        return { el: el, lab: lab, w: 0, h: 0 };
+      });
+    items.forEach(function (it) {
+      it.w = it.el.offsetWidth;
+      it.h = it.el.offsetHeight;
+    });
+    layer.dataset.key = key;
+    gd.__rgLabels = items;
+    return items;
+  }
+
+  function placeLabels(gd) {
+    var map = mapOf(gd);
+    if (!map) return;
+    var items = buildLabels(gd, map);
+    var canvas = map.getCanvas();
+    var width = canvas.clientWidth;
+    var height = canvas.clientHeight;
+    var meta = (gd.layout && gd.layout.meta) || {};
+    var placed = (meta.obstacles || []).map(function (o) {
+      var c = map.project([o.lon, o.lat]);
+      return [c.x - o.r, c.y - o.r, c.x + o.r, c.y + o.r];
+    });
+    var shown = 0;
+    items.forEach(function (it) {
+      var pt = map.project([it.lab.lon, it.lab.lat]);
+      var x = pt.x - it.w / 2;
+      var y = pt.y - it.h / 2 + (it.lab.dy || 0);
+      var box = [x - 2, y - 1, x + it.w + 2, y + it.h + 1];
+      var inside = box[0] >= 0 && box[1] >= 0 && box[2] <= width && box[3] <= height;
+      var free = inside && placed.every(function (o) {
+        return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3];
+      });
+      if (free) {
+        placed.push(box);
+        shown += 1;
+        it.el.style.transform = "translate(" + Math.round(x) + "px," + Math.round(y) + "px)";
+        it.el.style.visibility = "visible";
+      } else {
+        it.el.style.visibility = "hidden";
+      }
+    });
+    gd.dataset.labelsShown = String(shown);
+  }
+
+  function markDrawn(gd) {
+    // dcc.Graph binds its click and hover handlers once Plotly.react has resolved, when it
+    // removes this class: only then is the map drawn *and* usable.
+    if (gd.classList.contains("dash-graph--pending")) {
+      window.requestAnimationFrame(function () { markDrawn(gd); });
+      return;
+    }
+    gd.dataset.drawn = "1";
+    gd.dataset.drawnAt = String(Math.round(performance.now()));
+    var trace = gd.data && gd.data[0];
+    gd.dataset.locations = String(trace && trace.locations ? trace.locations.length : 0);
+  }
+
+  function afterPlot(gd) {
+    var map = mapOf(gd);
+    if (!map) return;
+    if (gd.__rgMap !== map) {
+      gd.__rgMap = map;
+      var pending = false;
+      var redraw = function () {
+        if (pending) return;
+        pending = true;
+        window.requestAnimationFrame(function () {
+          pending = false;
+          placeLabels(gd);
+        });
+      };
+      map.on("move", redraw);
+      map.on("resize", redraw);
+    }
+    placeLabels(gd);
+    if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) {
+      markDrawn(gd);
+    } else {
+      map.once("idle", function () {
+        placeLabels(gd);
+        markDrawn(gd);
+      });
+    }
+  }
+
+  function attach(gd) {
+    if (gd.__rgAttached || typeof gd.on !== "function") return;
+    gd.__rgAttached = true;
+    gd.on("plotly_afterplot", function () { afterPlot(gd); });
+    if (gd._fullLayout && gd._fullLayout.map) afterPlot(gd);
+  }
+
+  function scan() {
+    var graphs = document.querySelectorAll(".rg-map .js-plotly-plot");
+    for (var i = 0; i < graphs.length; i += 1) attach(graphs[i]);
+  }
+
+  function start() {
+    new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
+    scan();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

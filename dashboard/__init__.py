@@ -1,0 +1,87 @@
+"""The riskgrid dashboard: blue / yellow / red risk maps with drill-down, figures and sites.
+
+``create_app(settings)`` builds a Dash app (a Flask server inside) with its own Store. Pages live
+in ``dashboard.pages`` (one module each), shared parts in ``components``, figure builders in
+``figures``, cached read queries in ``data``. Everything the browser loads is served by the app
+itself: scripts, styles (``assets/``), no tiles, no web fonts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask_caching import Cache
+
+import assets
+from geodata import Lines, Store
+from riskgrid.settings import Settings, load_settings
+
+from . import components, geo, pages
+from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders, get_loaders
+
+__all__ = ["ASSETS_DIR", "create_app"]
+
+ASSETS_DIR = str(Path(assets.__file__).resolve().parent)
+
+PLOTLY_JS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="zh-CN">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+        <link rel="preload" as="script" href="{%plotly_js%}">
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def cache_config(settings: Settings) -> dict[str, Any]:
+    """A cache in memory, or in ``settings.cache_dir`` (shared between workers) when set."""
+    if settings.cache_dir:
+        return {
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DIR": settings.cache_dir,
+            "CACHE_DEFAULT_TIMEOUT": 3600,
+            "CACHE_THRESHOLD": 2000,
+        }
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600, "CACHE_THRESHOLD": 500}
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """A new dashboard app on the store named by ``settings.db``."""
+    settings = settings or load_settings()
+    store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
+    store.migrate()
+    store.ensure_lines()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        serve_locally=True,
+        assets_folder=ASSETS_DIR,
+        compress=True,
+        suppress_callback_exceptions=True,
+        title=components.APP_TITLE,
+        update_title=None,
+    )
+    # plotly.js (4.8 MB) is otherwise requested only once the first graph is rendered
+    app.index_string = INDEX_STRING.replace("{%plotly_js%}", app.get_relative_path(PLOTLY_JS))
+    server = app.server
+    server.config[STORE_KEY] = store
+    server.config[SETTINGS_KEY] = settings
+    server.config[LOADERS_KEY] = Loaders(store, Cache(server, config=cache_config(settings)))
+    geo.register(server)
+    pages.register(app)
+    app.layout = lambda: components.shell(get_loaders())
+    return app

@@ -1,0 +1,54 @@
+"""Map geometry served as its own, cacheable resource: ``/geojson/<level>/<code>.json?v=``.
+
+Figures name their geometry by URL (Plotly fetches it once and keeps it; MapLibre fetches the
+outline layers), so a page's figure carries only codes, colours and hover data, and going back
+to a page does not download the outlines again. The ``v`` parameter is the data version: a new
+load gives new URLs, so the long browser cache never serves stale outlines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dash
+import flask
+
+from geodata.model import LEVELS
+
+from .data import Loaders, get_loaders
+
+ROUTE = "/geojson/<level>/<code>.json"
+
+
+def geojson_url(loaders: Loaders, level: str, code: str) -> str:
+    """The URL of the simplified outlines of ``level`` inside unit ``code``."""
+    token = hashlib.sha1(loaders.version().encode()).hexdigest()[:12]
+    return dash.get_relative_path(f"/geojson/{level}/{code}.json") + f"?v={token}"
+
+
+def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
+    """The FeatureCollection as compact JSON bytes (cached under the data version)."""
+    return loaders.memo(
+        "geojson",
+        (level, code),
+        lambda: json.dumps(
+            loaders.features(level, code), ensure_ascii=False, separators=(",", ":")
+        ).encode(),
+    )
+
+
+def serve_geojson(level: str, code: str) -> flask.Response:
+    """Flask view: the outlines, or 404 for an unknown level or unit."""
+    loaders = get_loaders()
+    if level not in LEVELS or loaders.unit(code) is None:
+        flask.abort(404)
+    response = flask.Response(geojson_body(loaders, level, code), mimetype="application/json")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
+
+
+def register(server: flask.Flask) -> None:
+    """Add the geometry route to the app's Flask server."""
+    server.add_url_rule(ROUTE, "riskgrid_geojson", serve_geojson)

@@ -1,0 +1,73 @@
+"""Map parts assembled from the cached loaders: geometry, outline layers, names and the view.
+
+The parts that do not change with the month (``map_base``) name their geometry by URL
+(``dashboard.geo``); colours come from the stored figures (``figures.risk_map_figure``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geodata.model import CHILD_LEVEL, Unit
+
+from . import figures
+from .data import Loaders
+from .geo import geojson_url
+
+
+def short_name(name: str, parent_name: str | None) -> str:
+    """A name without its parent's name in front (五家子村第1网格 -> 第1网格)."""
+    if parent_name and name.startswith(parent_name) and len(name) > len(parent_name):
+        return name[len(parent_name) :]
+    return name
+
+
+def child_labels(loaders: Loaders, code: str) -> list[dict[str, Any]]:
+    """Names of a unit's children at their label points; bigger units win collisions."""
+    units = loaders.units()
+    parent_name = units.get(code, {}).get("name")
+    return [
+        {
+            "t": short_name(child["name"], parent_name),
+            "lon": child["label_lon"],
+            "lat": child["label_lat"],
+            "p": round(child["area_km2"] or 0, 3),
+        }
+        for child in units.values()
+        if child["parent_code"] == code and child["label_lon"] is not None
+    ]
+
+
+def unit_view(loaders: Loaders, unit: Unit) -> dict[str, Any]:
+    """Centre and zoom fitting a unit's outline (cached)."""
+    return loaders.memo(
+        "view",
+        (unit.code,),
+        lambda: figures.fit_view(figures.bounds(loaders.features(unit.level, unit.code))),
+    )
+
+
+def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
+    """Everything of a unit's map that does not change with the month.
+
+    ``features``: the outlines of ``level`` inside the unit (the Store's cached FeatureCollection,
+    for codes and names); ``geojson``: their URL, which the figure carries instead of the
+    geometry itself; ``outlines``: line layers of the child units and the unit itself (URLs too);
+    ``labels``: the children's names; ``view``: centre and zoom fitting the unit.
+    """
+    outlines = []
+    child = CHILD_LEVEL.get(unit.level)
+    if child and level != child:
+        outlines.append(
+            figures.outline_layer(geojson_url(loaders, child, unit.code), "#3a3a3a", 1.3)
+        )
+    outlines.append(
+        figures.outline_layer(geojson_url(loaders, unit.level, unit.code), "#111111", 2.4)
+    )
+    return {
+        "features": loaders.features(level, unit.code),
+        "geojson": geojson_url(loaders, level, unit.code),
+        "outlines": outlines,
+        "labels": loaders.memo("labels", (unit.code,), lambda: child_labels(loaders, unit.code)),
+        "view": unit_view(loaders, unit),
+    }

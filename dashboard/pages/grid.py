@@ -1,0 +1,220 @@
+"""A grid's page: its figures, a map of its village's grids, and its households.
+
+``/grid/<code>?month=YYYY-MM[&show=all]``. The household list shows the monitored households by
+default (open risks first, red before yellow before blue), every household with ``show=all``.
+Head names and ID numbers are masked (``geodata.model.mask_name`` / ``mask_id_number``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
+
+from geodata.model import RISK_COLORS, Unit, mask_name
+
+from .. import components, figures
+from ..data import Loaders, get_loaders, get_settings, get_store
+from ..geo import geojson_url
+from ..maps import map_base
+
+
+def layout(
+    code: str | None = None, month: str | None = None, show: str | None = None, **_: Any
+) -> Component:
+    """Dash page layout: ``/grid/<code>?month=&show=``."""
+    return grid_layout(code, month, show)
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and its callbacks on ``app``."""
+    dash.register_page(
+        "dashboard.pages.grid",
+        path_template="/grid/<code>",
+        path="/grid/none",
+        title="网格 · 防返贫动态监测",
+        layout=layout,
+    )
+    register_callbacks(app)
+
+
+def grid_households(unit: Unit, month: str) -> pd.DataFrame:
+    """The household records of a grid in a month, to list (never to count: figures are stored).
+
+    Not cached: records carry names and ID numbers, which must not land in a shared cache
+    directory; the query uses the (month, grid_code) index.
+    """
+    return get_store().households_frame(month, unit=unit)
+
+
+def _monitored(frame: pd.DataFrame) -> pd.DataFrame:
+    category = frame["category"].fillna("")
+    return frame[category != ""]
+
+
+def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """Households with a location as dots: open risks in their colour and larger, drawn on top;
+    the others small and grey. None when no household has a location."""
+    if not {"lon", "lat"} <= set(frame.columns):
+        return None
+    located = frame.dropna(subset=["lon", "lat"])
+    if located.empty:
+        return None
+    rank = {"blue": 1, "yellow": 2, "red": 3}
+    records = []
+    for r in components.records(located):
+        level = r.get("risk_level") if r.get("category") and not r.get("eliminated") else None
+        records.append((rank.get(level or "", 0), level, r))
+    records.sort(key=lambda item: item[0])
+    return {
+        "type": "scattermap",
+        "mode": "markers",
+        "lon": [r["lon"] for _, _, r in records],
+        "lat": [r["lat"] for _, _, r in records],
+        "customdata": [r["household_id"] for _, _, r in records],
+        "text": [
+            f"{r['household_id']} {mask_name(r.get('head_name')) or ''}" for _, _, r in records
+        ],
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {
+            "size": [11 if level else 6 for _, level, _ in records],
+            "color": [RISK_COLORS[level] if level else "#5f6b78" for _, level, _ in records],
+            "opacity": 0.95,
+        },
+        "name": "",
+    }
+
+
+def grid_map(loaders: Loaders, unit: Unit, month: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """The grids of the grid's village coloured by risk, this grid outlined, households as dots."""
+    village = loaders.unit(unit.village_code) if unit.village_code else None
+    base = map_base(loaders, village or unit, "grid")
+    own = figures.outline_layer(geojson_url(loaders, "grid", unit.code), "#111111", 3.2)
+    within = village.code if village else unit.code
+    fig = figures.risk_map_figure(
+        base["features"],
+        loaders.level_figures("grid", month, within),
+        figures.RISK_MEASURE,
+        outlines=[*base["outlines"], own],
+        labels=base["labels"],
+        view=figures.fit_view(figures.bounds(base["features"]), (560, 420)),
+        tile_url=get_settings().tile_url,
+        revision=f"grid:{unit.code}",
+        line_width=1,
+        geojson=base["geojson"],
+    )
+    points = household_points(frame)
+    if points is not None:
+        fig["data"].append(points)
+    return fig
+
+
+def grid_layout(code: str | None, month: str | None, show: str | None = None) -> Component:
+    """The page of one grid in a snapshot month."""
+    loaders = get_loaders()
+    unit = loaders.unit(code) if code else None
+    if unit is None or unit.level != "grid":
+        return components.not_found("未找到该单位", f"编码 {code} 不是已加载的网格。")
+    resolved = loaders.resolve_month(month)
+    if resolved is None:
+        return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")
+    month = resolved
+    stats = loaders.stats(unit.code, month)
+    frame = grid_households(unit, month)
+    show_all = show == "all"
+    shown = frame if show_all else _monitored(frame)
+    toggle = html.Div(
+        [
+            dcc.Link(
+                f"监测对象（{len(_monitored(frame)):,} 户）",
+                href=components.with_month(f"/grid/{unit.code}", month),
+                className="rg-toggle" + ("" if show_all else " rg-toggle-on"),
+            ),
+            dcc.Link(
+                f"全部农户（{len(frame):,} 户）",
+                href=components.with_month(f"/grid/{unit.code}", month, show="all"),
+                className="rg-toggle" + (" rg-toggle-on" if show_all else ""),
+            ),
+        ],
+        className="rg-toggles",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show or ""}),
+            components.page_header(
+                unit.name,
+                f"网格 · {unit.code}",
+                components.breadcrumb(loaders.lineage(unit.code), month),
+                components.month_dropdown("grid-month", loaders.months(), month),
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            dcc.Graph(
+                                id="grid-map",
+                                figure=grid_map(loaders, unit, month, frame),
+                                config={"displayModeBar": False, "scrollZoom": True},
+                                className="rg-map rg-map-small",
+                            ),
+                            html.P("点击相邻网格可切换；圆点为有位置的农户。", className="rg-hint"),
+                        ],
+                        className="rg-map-panel rg-map-panel-small",
+                    ),
+                    html.Section(components.stat_cards(stats), className="rg-side"),
+                ],
+                className="rg-top",
+            ),
+            html.Div(
+                [
+                    html.H2("农户名单（姓名与证件号码已脱敏）"),
+                    toggle,
+                    components.households_table(shown, month)
+                    if len(shown)
+                    else html.P("该网格本月没有监测对象。", className="rg-hint"),
+                ],
+                className="rg-panel",
+            ),
+        ],
+        className="rg-page rg-grid-page",
+        **{"data-unit": unit.code, "data-month": month},
+    )
+
+
+def click_href(click: dict[str, Any] | None, month: str) -> str | None:
+    """A click on a grid shape opens that grid; on a household dot, that household."""
+    point = ((click or {}).get("points") or [{}])[0]
+    if point.get("location"):
+        return components.with_month(f"/grid/{point['location']}", month)
+    if point.get("customdata"):
+        return components.household_href(str(point["customdata"]), month)
+    return None
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(components.NAV_ID, "href", allow_duplicate=True),
+        Input("grid-month", "value"),
+        State("grid-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_month(month: str, ctx: dict[str, str]) -> str:
+        if not month or month == ctx["month"]:
+            raise PreventUpdate
+        return components.with_month(f"/grid/{ctx['code']}", month, show=ctx.get("show"))
+
+    @app.callback(
+        Output(components.NAV_ID, "href", allow_duplicate=True),
+        Input("grid-map", "clickData"),
+        State("grid-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_click(click: dict[str, Any] | None, ctx: dict[str, str]) -> str:
+        href = click_href(click, ctx["month"])
+        if href is None:
+            raise PreventUpdate
+        return href

@@ -1,0 +1,267 @@
+"""Resettlement sites (易地扶贫搬迁安置点): ``/sites?month=YYYY-MM``.
+
+Sites on the map as circles sized by relocated persons, red where employment assistance does not
+cover every household with labour (below 100 %); a table of the stored site figures with those
+sites flagged. Changing the month patches the markers and rewrites the table; the outlines stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
+
+from .. import components, figures, fmt
+from ..data import Loaders, get_loaders, get_settings
+from ..geo import geojson_url
+from ..maps import child_labels, unit_view
+
+URL_ID = "sites-url"
+
+
+def layout(month: str | None = None, **_: Any) -> Component:
+    """Dash page layout: ``/sites?month=``."""
+    return sites_layout(month)
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and its callbacks on ``app``."""
+    dash.register_page(
+        "dashboard.pages.sites",
+        path="/sites",
+        title="易地搬迁安置点 · 防返贫动态监测",
+        layout=layout,
+    )
+    register_callbacks(app)
+
+
+def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The county's township outlines with the sites on them."""
+    county = loaders.unit(None)
+    assert county is not None
+    sizes = figures.site_marker_values(sites)["marker"]["size"]
+    site_labels = [
+        {
+            "t": s["site_name"],
+            "lon": s["lon"],
+            "lat": s["lat"],
+            "p": 1e6 + (s.get("relocated_persons") or 0),
+            "dy": -round(size / 2 + 12),
+        }
+        for s, size in zip(sites, sizes, strict=True)
+    ]
+    township_labels = [{**lab, "c": "minor"} for lab in child_labels(loaders, county.code)]
+    return figures.sites_map_figure(
+        sites,
+        outlines=[
+            figures.outline_layer(geojson_url(loaders, "township", county.code), "#8a8a8a", 1),
+            figures.outline_layer(geojson_url(loaders, "county", county.code), "#111111", 2.2),
+        ],
+        labels=site_labels + township_labels,
+        view=unit_view(loaders, county),
+        tile_url=get_settings().tile_url,
+    )
+
+
+def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> html.Div:
+    """The county's stored site figures, and the workshops and jobs the sites report."""
+    s = stats["sites"]
+    workshops = sum(int(x.get("workshops") or 0) for x in sites)
+    jobs = sum(int(x.get("public_jobs") or 0) for x in sites)
+    flagged = sum(figures.site_flagged(x) for x in sites)
+    return html.Div(
+        [
+            components.card("site_count", "安置点", f"{fmt.num(s['count'])} 个", s["count"]),
+            components.card(
+                "relocated_households",
+                "搬迁户数",
+                fmt.households(s["relocated_households"]),
+                s["relocated_households"],
+            ),
+            components.card(
+                "relocated_persons",
+                "搬迁人数",
+                fmt.persons(s["relocated_persons"]),
+                s["relocated_persons"],
+            ),
+            components.card(
+                "households_with_labour",
+                "有劳动力户",
+                fmt.households(s["households_with_labour"]),
+                s["households_with_labour"],
+                f"其中已就业 {fmt.households(s['employed_households'])}",
+            ),
+            components.card(
+                "employment_coverage",
+                "就业帮扶覆盖率",
+                fmt.pct(s["employment_coverage"]),
+                s["employment_coverage"],
+                "目标 100%",
+                "rg-tone-good",
+            ),
+            components.card("workshops", "帮扶车间", f"{fmt.num(workshops)} 个", workshops),
+            components.card("public_jobs", "公益性岗位", f"{fmt.num(jobs)} 个", jobs),
+            components.card(
+                "flagged_sites",
+                "未全覆盖安置点",
+                f"{fmt.num(flagged)} 个",
+                flagged,
+                tone="rg-tone-red" if flagged else "",
+            ),
+        ],
+        className="rg-cards",
+        id="rg-cards",
+    )
+
+
+def sites_table(sites: Sequence[dict[str, Any]]) -> html.Table:
+    """One row per site; those below 100 % employment coverage flagged."""
+    header = components.header_row(
+        [
+            "安置点",
+            "乡镇",
+            "搬迁户",
+            "搬迁人",
+            "有劳动力户",
+            "已就业户",
+            "就业帮扶覆盖率",
+            "帮扶车间",
+            "公益性岗位",
+            "状态",
+        ],
+        numeric={2, 3, 4, 5, 6, 7, 8},
+    )
+    rows = []
+    for s in sites:
+        flagged = figures.site_flagged(s)
+        status = (
+            html.Span("未全覆盖", className="rg-flag")
+            if flagged
+            else html.Span(
+                "全覆盖" if s.get("employment_coverage") is not None else "无劳动力户",
+                className="rg-ok",
+            )
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(s["site_name"]),
+                    html.Td(s.get("township_name") or "—"),
+                    html.Td(fmt.num(s.get("relocated_households")), className="rg-num"),
+                    html.Td(fmt.num(s.get("relocated_persons")), className="rg-num"),
+                    html.Td(fmt.num(s.get("households_with_labour")), className="rg-num"),
+                    html.Td(fmt.num(s.get("employed_households")), className="rg-num"),
+                    html.Td(fmt.pct(s.get("employment_coverage")), className="rg-num"),
+                    html.Td(fmt.num(s.get("workshops")), className="rg-num"),
+                    html.Td(fmt.num(s.get("public_jobs")), className="rg-num"),
+                    html.Td(status),
+                ],
+                className="rg-row-flag" if flagged else None,
+                **{"data-site": s["site_code"], "data-flagged": "1" if flagged else "0"},
+            )
+        )
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="rg-table", id="rg-sites")
+
+
+def sites_layout(month: str | None) -> Component:
+    """The resettlement sites page in a snapshot month."""
+    loaders = get_loaders()
+    county = loaders.unit(None)
+    resolved = loaders.resolve_month(month)
+    if county is None or resolved is None:
+        if month and county is not None:
+            return components.not_found("没有该月份的数据", f"{month} 不是已加载的统计月份。")
+        return components.not_found("尚未加载数据", "请先加载网格、安置点和农户数据。")
+    sites = loaders.site_stats(resolved)
+    if not sites:
+        body: Any = components.not_found(
+            "尚未加载安置点", "请用 riskgrid load sites 加载易地搬迁安置点。"
+        )
+        return html.Div(body, className="rg-page")
+    return html.Div(
+        [
+            dcc.Location(id=URL_ID, refresh=False),
+            dcc.Store(id="sites-ctx", data={"month": resolved}),
+            components.page_header(
+                "易地扶贫搬迁安置点",
+                f"{county.name} · {len(sites)} 个安置点",
+                components.breadcrumb(loaders.lineage(county.code), resolved, tail="安置点"),
+                components.month_dropdown("sites-month", loaders.months(), resolved),
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            dcc.Graph(
+                                id="sites-map",
+                                figure=sites_map(loaders, sites),
+                                config={"displayModeBar": False, "scrollZoom": True},
+                                className="rg-map",
+                            ),
+                            html.P(
+                                "圆圈大小表示搬迁人数；红色为就业帮扶未全覆盖（低于 100%）的安置点。",
+                                className="rg-hint",
+                            ),
+                        ],
+                        className="rg-map-panel",
+                    ),
+                    html.Section(
+                        summary_cards(loaders.stats(county.code, resolved), sites),
+                        id="sites-cards",
+                        className="rg-side",
+                    ),
+                ],
+                className="rg-top",
+            ),
+            html.Div(
+                [html.H2("安置点就业帮扶情况"), html.Div(sites_table(sites), id="sites-table")],
+                className="rg-panel rg-below",
+            ),
+        ],
+        className="rg-page rg-sites-page",
+        **{"data-month": resolved},
+    )
+
+
+def month_changed(
+    dropdown: str | None, search: str | None, shown: str, trigger: str | None
+) -> tuple[Any, ...]:
+    """(url search, dropdown value, context, map patch, cards, table) after a month change."""
+    loaders = get_loaders()
+    month, new_search, value = components.month_choice(
+        loaders, dropdown, search, shown, trigger == URL_ID
+    )
+    if month == shown:
+        return (new_search, value, *[dash.no_update] * 4)
+    sites = loaders.site_stats(month)
+    patch = dash.Patch()
+    for key, val in figures.site_marker_values(sites).items():
+        if key not in ("lon", "lat"):
+            patch["data"][0][key] = val
+    county = loaders.unit(None)
+    assert county is not None
+    cards = summary_cards(loaders.stats(county.code, month), sites)
+    return (new_search, value, {"month": month}, patch, cards, sites_table(sites))
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(URL_ID, "search"),
+        Output("sites-month", "value"),
+        Output("sites-ctx", "data"),
+        Output("sites-map", "figure"),
+        Output("sites-cards", "children"),
+        Output("sites-table", "children"),
+        Input("sites-month", "value"),
+        Input(URL_ID, "search"),
+        State("sites-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
+        if ctx is None:
+            raise PreventUpdate
+        return month_changed(month, search, ctx["month"], dash.ctx.triggered_id)

@@ -1,0 +1,344 @@
+"""A unit's page (county, township or village): its risk map, figures, charts and ranking.
+
+``/unit/<code>?month=YYYY-MM``; the county's page is also ``/`` (see ``overview``). The map shows
+the units of one level inside this unit (grids by default) coloured by a measure, with the
+outlines and names of the child units drawn over them. Clicking a shape drills down one level.
+Changing the month or the measure patches the map (``figures.map_patch``); only changing the
+level shown sends new geometry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
+
+from geodata.model import CHILD_LEVEL, LEVEL_LABELS, LEVELS, Unit
+
+from .. import components, figures
+from ..data import Loaders, get_loaders, get_settings
+from ..maps import map_base
+from . import grid as grid_page
+
+DEFAULT_LEVEL = "grid"
+URL_ID = "unit-url"
+
+
+def layout(code: str | None = None, month: str | None = None, **_: Any) -> Component:
+    """Dash page layout: ``/unit/<code>?month=``."""
+    return unit_layout(code, month)
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and its callbacks on ``app``."""
+    dash.register_page(
+        "dashboard.pages.unit",
+        path_template="/unit/<code>",
+        path="/unit/none",
+        title="单位详情 · 防返贫动态监测",
+        layout=layout,
+    )
+    register_callbacks(app)
+
+
+# ---------------------------------------------------------------------- plain functions
+def map_levels(unit: Unit) -> list[str]:
+    """The levels that can be shown on a unit's map: those below it."""
+    return list(LEVELS[LEVELS.index(unit.level) + 1 :])
+
+
+def unit_map(
+    loaders: Loaders, unit: Unit, level: str, measure: str | None, month: str
+) -> tuple[dict[str, Any], list[int]]:
+    """The full map figure of a unit and the legend's counts per colour class."""
+    base = map_base(loaders, unit, level)
+    how = figures.measure(measure)
+    stored = loaders.level_figures(level, month, unit.code)
+    fig = figures.risk_map_figure(
+        base["features"],
+        stored,
+        how,
+        outlines=base["outlines"],
+        labels=base["labels"],
+        view=base["view"],
+        tile_url=get_settings().tile_url,
+        revision=f"{unit.code}:{level}",
+        line_width=0.3 if (unit.level, level) == ("county", "grid") else 0.6,  # 973 small grids
+        geojson=base["geojson"],
+    )
+    return fig, figures.class_counts(fig["data"][0]["z"], how)
+
+
+def map_update(
+    code: str, level: str, measure: str | None, month: str, *, full: bool
+) -> tuple[Any, Component]:
+    """The map's new figure (``full``: another level, new geometry) or a patch, and its legend."""
+    loaders = get_loaders()
+    unit = loaders.unit(code)
+    if unit is None or level not in map_levels(unit):
+        raise PreventUpdate
+    how = figures.measure(measure)
+    if full:
+        fig, counts = unit_map(loaders, unit, level, measure, month)
+        return fig, components.map_legend(how, counts, level)
+    features = map_base(loaders, unit, level)["features"]
+    z, custom = figures.map_values(
+        figures.feature_codes(features),
+        loaders.level_figures(level, month, unit.code),
+        figures.feature_names(features),
+        how,
+    )
+    legend = components.map_legend(how, figures.class_counts(z, how), level)
+    return figures.map_patch(z, custom, how), legend
+
+
+def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
+    """Where a click on the map of unit ``code`` leads: the clicked unit's ancestor one level
+    below ``code`` (a township from the county's grid map), or None."""
+    if not clicked:
+        return None
+    loaders = get_loaders()
+    unit, target = loaders.unit(code), loaders.unit(clicked)
+    if unit is None or target is None or unit.level not in CHILD_LEVEL:
+        return None
+    child = CHILD_LEVEL[unit.level]
+    if target.level != child:
+        ancestor = getattr(target, f"{child}_code", None)
+        target = loaders.unit(ancestor) if ancestor else None
+    if target is None or getattr(target, f"{unit.level}_code", None) != unit.code:
+        return None
+    return components.unit_href(target, month)
+
+
+def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
+    """Charts (causes, categories, trend) and the ranking of child units."""
+    stats = loaders.stats(unit.code, month)
+    child = CHILD_LEVEL[unit.level]
+    return [
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.H2("风险类型（监测户，可多选）"),
+                        dcc.Graph(
+                            figure=figures.causes_figure(stats["by_cause"]),
+                            config={"displayModeBar": False},
+                            id="chart-causes",
+                        ),
+                    ],
+                    className="rg-panel",
+                ),
+                html.Div(
+                    [
+                        html.H2("监测对象类别"),
+                        dcc.Graph(
+                            figure=figures.categories_figure(stats["by_category"]),
+                            config={"displayModeBar": False},
+                            id="chart-categories",
+                        ),
+                    ],
+                    className="rg-panel",
+                ),
+                html.Div(
+                    [
+                        html.H2("逐月趋势（人）"),
+                        dcc.Graph(
+                            figure=figures.trend_figure(loaders.trend(unit.code), month),
+                            config={"displayModeBar": False},
+                            id="chart-trend",
+                        ),
+                    ],
+                    className="rg-panel",
+                ),
+            ],
+            className="rg-charts",
+        ),
+        components.ranking_table(loaders.children_stats(unit.code, month), month, child),
+    ]
+
+
+def header_parts(loaders: Loaders, unit: Unit, month: str) -> Component:
+    return components.breadcrumb(loaders.lineage(unit.code), month)
+
+
+def unit_layout(code: str | None, month: str | None) -> Component:
+    """The page of a unit (the default county when ``code`` is None) in a snapshot month."""
+    loaders = get_loaders()
+    unit = loaders.unit(code)
+    if unit is None:
+        if code is None:
+            return components.not_found(
+                "尚未加载数据", "请先用 riskgrid load grids / households 加载网格和农户数据。"
+            )
+        return components.not_found("未找到该单位", f"编码 {code} 不是已加载的县、乡镇、村或网格。")
+    if unit.level == "grid":
+        return grid_page.grid_layout(unit.code, month)
+    resolved = loaders.resolve_month(month)
+    if resolved is None:
+        if month:
+            return components.not_found("没有该月份的数据", f"{month} 不是已加载的统计月份。")
+        return components.not_found(
+            "尚未加载农户数据", "请先用 riskgrid load households 加载农户数据。"
+        )
+    month = resolved
+    stats = loaders.stats(unit.code, month)
+    levels = map_levels(unit)
+    fig, counts = unit_map(loaders, unit, DEFAULT_LEVEL, "risk", month)
+    controls = html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("显示", className="rg-control-label"),
+                    dcc.RadioItems(
+                        id="unit-level",
+                        options=[{"label": LEVEL_LABELS[lv], "value": lv} for lv in levels],
+                        value=DEFAULT_LEVEL,
+                        inline=True,
+                        className="rg-radio",
+                    ),
+                ],
+                className="rg-control",
+                style={} if len(levels) > 1 else {"display": "none"},
+            ),
+            html.Div(
+                [
+                    html.Span("着色", className="rg-control-label"),
+                    dcc.RadioItems(
+                        id="unit-measure",
+                        options=[
+                            {"label": m.label, "value": m.key} for m in figures.MEASURES.values()
+                        ],
+                        value="risk",
+                        inline=True,
+                        className="rg-radio",
+                    ),
+                ],
+                className="rg-control",
+            ),
+        ],
+        className="rg-controls",
+    )
+    return html.Div(
+        [
+            dcc.Location(id=URL_ID, refresh=False),
+            dcc.Store(id="unit-ctx", data={"code": unit.code, "month": month}),
+            components.page_header(
+                unit.name,
+                f"{unit.level_label} · {unit.code}",
+                html.Div(header_parts(loaders, unit, month), id="unit-crumbs"),
+                components.month_dropdown("unit-month", loaders.months(), month),
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            controls,
+                            html.Div(
+                                [
+                                    dcc.Graph(
+                                        id="map",
+                                        figure=fig,
+                                        config={"displayModeBar": False, "scrollZoom": True},
+                                        className="rg-map",
+                                    ),
+                                    html.Div(
+                                        components.map_legend(
+                                            figures.RISK_MEASURE, counts, DEFAULT_LEVEL
+                                        ),
+                                        id="map-legend",
+                                        className="rg-legend-box",
+                                    ),
+                                ],
+                                className="rg-map-wrap",
+                            ),
+                            html.P(
+                                f"点击地图上的{components.child_level_label(unit.level)}或排名表中的名称，进入下一级。",
+                                className="rg-hint",
+                            ),
+                        ],
+                        className="rg-map-panel",
+                    ),
+                    html.Section(
+                        components.stat_cards(stats), id="unit-cards", className="rg-side"
+                    ),
+                ],
+                className="rg-top",
+            ),
+            html.Div(details(loaders, unit, month), id="unit-details"),
+        ],
+        className="rg-page rg-unit-page",
+        **{"data-unit": unit.code, "data-month": month},
+    )
+
+
+def month_changed(
+    code: str, dropdown_month: str | None, search: str | None, shown_month: str, trigger: str | None
+) -> tuple[Any, ...]:
+    """Outputs of a month change: from the dropdown, or from Back/Forward changing ``?month=``.
+
+    Returns (url search, dropdown value, context, breadcrumb, cards, details), ``no_update``
+    where nothing changes. Only a choice in the dropdown writes the URL (a new history entry).
+    """
+    loaders = get_loaders()
+    unit = loaders.unit(code)
+    if unit is None:
+        raise PreventUpdate
+    month, new_search, dropdown = components.month_choice(
+        loaders, dropdown_month, search, shown_month, trigger == URL_ID
+    )
+    if month == shown_month:
+        return (new_search, dropdown, *[dash.no_update] * 4)
+    return (
+        new_search,
+        dropdown,
+        {"code": unit.code, "month": month},
+        header_parts(loaders, unit, month),
+        components.stat_cards(loaders.stats(unit.code, month)),
+        details(loaders, unit, month),
+    )
+
+
+# ---------------------------------------------------------------------- callbacks
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(URL_ID, "search"),
+        Output("unit-month", "value"),
+        Output("unit-ctx", "data"),
+        Output("unit-crumbs", "children"),
+        Output("unit-cards", "children"),
+        Output("unit-details", "children"),
+        Input("unit-month", "value"),
+        Input(URL_ID, "search"),
+        State("unit-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
+        return month_changed(ctx["code"], month, search, ctx["month"], dash.ctx.triggered_id)
+
+    @app.callback(
+        Output("map", "figure"),
+        Output("map-legend", "children"),
+        Input("unit-level", "value"),
+        Input("unit-measure", "value"),
+        Input("unit-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_map(level: str, measure: str, ctx: dict[str, str]) -> tuple[Any, Component]:
+        full = dash.ctx.triggered_id == "unit-level"
+        return map_update(ctx["code"], level, measure, ctx["month"], full=full)
+
+    @app.callback(
+        Output(components.NAV_ID, "href", allow_duplicate=True),
+        Input("map", "clickData"),
+        State("unit-ctx", "data"),
+        prevent_initial_call=True,
+    )
+    def _on_click(click: dict[str, Any] | None, ctx: dict[str, str]) -> str:
+        points = (click or {}).get("points") or [{}]
+        href = drill_href(ctx["code"], points[0].get("location"), ctx["month"])
+        if href is None:
+            raise PreventUpdate
+        return href
