@@ -28,14 +28,24 @@ def geojson_url(loaders: Loaders, level: str, code: str) -> str:
 
 
 def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
-    """The FeatureCollection as compact JSON bytes (cached under the data version)."""
-    return loaders.memo(
-        "geojson",
-        (level, code),
-        lambda: json.dumps(
-            loaders.features(level, code), ensure_ascii=False, separators=(",", ":")
-        ).encode(),
-    )
+    """The FeatureCollection as compact JSON bytes (cached under the data version).
+
+    Only ids and geometry: Plotly matches locations by feature id and MapLibre draws outlines;
+    names travel in the figure's hover data.
+    """
+
+    def body() -> bytes:
+        collection = loaders.features(level, code)
+        slim = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "id": f["id"], "geometry": f["geometry"]}
+                for f in collection["features"]
+            ],
+        }
+        return json.dumps(slim, separators=(",", ":")).encode()
+
+    return loaders.memo("geojson", (level, code), body)
 
 
 def serve_geojson(level: str, code: str) -> flask.Response:

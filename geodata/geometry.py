@@ -94,3 +94,34 @@ def derive_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 }
             )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+# A map of a whole county is drawn about 1,200 pixels wide: detail finer than one pixel is
+# bytes sent for nothing. Outlines covering a wide area are simplified further, as one
+# coverage (shared borders stay shared), to about one pixel of that width.
+SCREEN_PIXELS = 1200
+
+
+def screen_resolution(collection: dict, level: str) -> dict:
+    """The FeatureCollection simplified to about one pixel of its own extent, if coarser than
+    the stored map geometry; coordinates rounded to match."""
+    features = collection.get("features", [])
+    if len(features) < 2:
+        return collection
+    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    tolerance = max(maxx - minx, maxy - miny) / SCREEN_PIXELS
+    if tolerance <= MAP_TOLERANCE[level] * 1.5:
+        return collection
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance)
+    except Exception:  # not a valid coverage
+        return collection
+    decimals = max(3, min(MAP_DECIMALS, int(-np.floor(np.log10(tolerance))) + 1))
+    simple = shapely.set_precision(simple, 10**-decimals)
+    out = []
+    for feature, geom, original in zip(features, simple, geoms, strict=True):
+        if geom is None or geom.is_empty or not geom.is_valid:
+            geom = original
+        out.append({**feature, "geometry": json.loads(shapely.to_geojson(as_multipolygon(geom)))})
+    return {**collection, "features": out}
