@@ -186,7 +186,7 @@ def serve(kind: str, db: str, data: str) -> None:
         from dashboard import create_app
         from riskgrid.settings import load_settings
 
-        app = create_app(load_settings(db=db))
+        app = create_app(load_settings(db=db, login=False))  # single user on 127.0.0.1
     else:
         from plain_app import create_plain_app
 

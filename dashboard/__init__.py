@@ -18,8 +18,8 @@ import assets
 from geodata import Lines, Store
 from riskgrid.settings import Settings, load_settings
 
-from . import components, geo, pages
-from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders, get_loaders
+from . import auth, components, geo, pages
+from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
 __all__ = ["ASSETS_DIR", "create_app"]
 
@@ -61,6 +61,7 @@ def cache_config(settings: Settings) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """A new dashboard app on the store named by ``settings.db``."""
     settings = settings or load_settings()
+    auth.check_binding(settings)  # log-in off only on a loopback address
     store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
     store.migrate()
     store.ensure_lines()
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.config[STORE_KEY] = store
     server.config[SETTINGS_KEY] = settings
     server.config[LOADERS_KEY] = Loaders(store, Cache(server, config=cache_config(settings)))
+    auth.init_auth(app, settings, store)  # deny by default: log-in, scope, 403
     geo.register(server)
     pages.register(app)
-    app.layout = lambda: components.shell(get_loaders())
+    app.layout = auth.app_layout  # the shell of the logged-in user
     return app

@@ -5,7 +5,8 @@ Plain functions returning Dash components; numbers are written with :mod:`dashbo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -13,6 +14,7 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
+from geodata.access import ROLES, AccessDenied
 from geodata.model import (
     CATEGORY_LABELS,
     CHILD_LEVEL,
@@ -103,7 +105,7 @@ def shell(loaders: Loaders) -> html.Div:
                     dcc.Link(APP_TITLE, href="/", className="rg-brand"),
                     html.Nav(
                         [
-                            dcc.Link("县域总览", href="/", className="rg-navlink"),
+                            dcc.Link(overview_label(loaders), href="/", className="rg-navlink"),
                             dcc.Link("易地搬迁安置点", href="/sites", className="rg-navlink"),
                         ],
                         className="rg-nav",
@@ -119,12 +121,39 @@ def shell(loaders: Loaders) -> html.Div:
                     html.Span(
                         f"数据更新：{as_of}" if as_of else "尚未加载数据", className="rg-asof"
                     ),
+                    user_box(loaders),
                 ],
                 className="rg-topbar",
             ),
             html.Main(dash.page_container, className="rg-main"),
         ],
         className="rg-app",
+    )
+
+
+def overview_label(loaders: Loaders) -> str:
+    """县域总览, or 本乡镇总览 / 本村总览 for an account bound to a township or village."""
+    principal = loaders.principal
+    home = loaders.home() if principal is not None and principal.unit_code else None
+    level = home.level if home is not None else "county"
+    return {"township": "本乡镇总览", "village": "本村总览"}.get(level, "县域总览")
+
+
+def user_box(loaders: Loaders) -> html.Span | None:
+    """Who is logged in (name, role, unit) and a log-out link; nothing with log-in off."""
+    principal = loaders.principal
+    if principal is None or principal.username == "local":
+        return None
+    unit = loaders.home() if principal.unit_code else None
+    where = f" · {unit.name}" if unit is not None else ""
+    return html.Span(
+        [
+            html.Span(f"{principal.username}（{ROLES.get(principal.role, principal.role)}{where}）"),
+            html.A("退出", href="/logout", className="rg-logout", id="rg-logout"),
+        ],
+        className="rg-user",
+        id="rg-user",
+        **{"data-role": principal.role},
     )
 
 
@@ -162,6 +191,30 @@ def month_dropdown(component_id: str, months: Sequence[str], month: str | None) 
             ),
         ],
         className="rg-month-box",
+    )
+
+
+BRIEF_PNG, BRIEF_PDF, BRIEF_DOWNLOAD = "brief-png", "brief-pdf", "brief-download"
+
+
+def briefing_buttons() -> html.Div:
+    """导出简报: the unit's briefing for the month shown, a 1920x1080 PNG or a PDF page
+    (``dashboard.briefing``, the same as ``riskgrid brief``), downloaded by the browser."""
+    return html.Div(
+        [
+            html.Button(
+                "导出简报",
+                id=BRIEF_PNG,
+                n_clicks=0,
+                className="rg-button",
+                title="下载本单位本月的简报图片（PNG，1920×1080）",
+            ),
+            html.Button(
+                "PDF", id=BRIEF_PDF, n_clicks=0, className="rg-button", title="下载简报 PDF"
+            ),
+            dcc.Download(id=BRIEF_DOWNLOAD),
+        ],
+        className="rg-brief-box",
     )
 
 
@@ -475,6 +528,32 @@ def not_found(title: str = "未找到该单位", detail: str | None = None) -> h
         className="rg-notfound",
         id="rg-notfound",
     )
+
+
+def denied() -> html.Div:
+    """The refusal shown instead of a page outside the user's area (no data of it)."""
+    return html.Div(
+        [
+            html.H1("无权查看"),
+            html.P("该内容不在您账号的管辖范围内，或您的角色不能查看。本次访问已记录。"),
+            html.P(dcc.Link("返回首页", href="/")),
+        ],
+        className="rg-notfound rg-denied",
+        id="rg-denied",
+    )
+
+
+def refuse_denied(layout: Callable[..., Any]) -> Callable[..., Any]:
+    """A page layout that shows ``denied()`` instead of raising ``AccessDenied``."""
+
+    @functools.wraps(layout)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return layout(*args, **kwargs)
+        except AccessDenied:
+            return denied()
+
+    return wrapper
 
 
 def child_level_label(level: str) -> str | None:

@@ -5,6 +5,13 @@ Every figure shown comes from the stored per-unit, per-month figures (``Store.st
 in the app's flask-caching ``Cache`` under a key made of the loader's name, its arguments and the
 data version (``Store.data_version``: last load, units version, income lines, demo flag), so a
 reload of the data is seen on the next request and nothing goes stale.
+
+Scope: every request gets its own ``Loaders`` bound to the logged-in principal (``get_loaders``).
+The cache holds only unscoped data (figures of a unit are the same for everyone who may see it);
+every loader that names a unit checks it against the principal's area *before* anything is read or
+returned from the cache, and raises ``geodata.access.AccessDenied`` otherwise. What is computed on
+a cache miss is read through a ``ScopedStore``; household records are never cached and are read
+only through the ``ScopedStore``, which masks them and writes each look to the audit log.
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
+import sqlalchemy as sa
 from flask_caching import Cache
 
-from geodata import Store, Unit
+from geodata import Store, Unit, schema
+from geodata.access import LOCAL_ADMIN, AccessDenied, Principal, ScopedStore, in_scope, log
 from geodata.model import LEVELS
 from riskgrid.settings import Settings
 
@@ -38,12 +47,90 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class Loaders:
-    """Cached read queries of one app's store."""
+def _dict_in_scope(principal: Principal, unit: dict[str, Any]) -> bool:
+    """``in_scope`` for a row of ``Store.units_frame``."""
+    if principal.role == "admin":
+        return True
+    scope = principal.unit_code
+    return bool(scope) and scope in {
+        unit.get("code"),
+        unit.get("county_code"),
+        unit.get("township_code"),
+        unit.get("village_code"),
+    }
 
-    def __init__(self, store: Store, cache: Cache) -> None:
+
+class Loaders:
+    """Cached read queries of one app's store, as one principal may make them.
+
+    The app keeps an unbound instance (``principal`` None: every unit is refused); each request
+    works with ``bind(principal, address)`` of it, which shares the store and the cache.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        cache: Cache,
+        principal: Principal | None = None,
+        address: str | None = None,
+    ) -> None:
         self.store = store
         self.cache = cache
+        self.principal = principal
+        self.address = address
+
+    def bind(self, principal: Principal, address: str | None = None) -> Loaders:
+        """The loaders of ``principal`` (audit rows carry ``address``), on the same cache."""
+        return Loaders(self.store, self.cache, principal, address)
+
+    @property
+    def scoped(self) -> ScopedStore:
+        """The store as the principal may read it."""
+        if self.principal is None:
+            raise AccessDenied("未登录 (not logged in)")
+        return ScopedStore(self.store, self.principal, self.address)
+
+    # ------------------------------------------------------------------ scope
+    def _principal(self) -> Principal:
+        if self.principal is None:
+            raise AccessDenied("未登录 (not logged in)")
+        return self.principal
+
+    def _raw_unit(self, code: str) -> Unit | None:
+        return self.memo("unit", (code,), lambda: self.store.unit(code))
+
+    def home(self) -> Unit | None:
+        """The principal's own unit (the first county for admin); None before grids are loaded."""
+        principal = self._principal()
+        if principal.unit_code:
+            return self._raw_unit(principal.unit_code)
+        return self.memo("default_unit", (), self.store.default_unit)
+
+    def check(self, code: str | None) -> Unit | None:
+        """The unit ``code`` (the home unit when None) if it lies in the principal's area; None
+        for an unknown code. A unit outside the area is logged and raises ``AccessDenied``."""
+        principal = self._principal()
+        unit = self.home() if code is None else self._raw_unit(code)
+        if unit is None:
+            return None
+        if not in_scope(principal, unit):
+            log(self.store, principal, "denied", code, None, self.address)
+            raise AccessDenied("无权查看该单位 (no access to this unit)")
+        return unit
+
+    def _checked(self, code: str | None) -> Unit:
+        unit = self.check(code)
+        if unit is None:
+            raise AccessDenied("未找到单位 (unit not found)")
+        return unit
+
+    @property
+    def sees_households(self) -> bool:
+        return self._principal().sees_households
+
+    @property
+    def sees_unmasked(self) -> bool:
+        return self._principal().sees_unmasked
 
     # ------------------------------------------------------------------ version and cache
     def version(self) -> str:
@@ -85,17 +172,26 @@ class Loaders:
         return month if month in months else None
 
     def unit(self, code: str | None) -> Unit | None:
-        """The unit, or the default county when ``code`` is None."""
-        if code is None:
-            return self.memo("default_unit", (), self.store.default_unit)
-        return self.memo("unit", (code,), lambda: self.store.unit(code))
+        """The unit, or the principal's home unit (the default county for admin) when ``code``
+        is None; None when unknown; ``AccessDenied`` outside the principal's area."""
+        return self.check(code)
 
     def lineage(self, code: str) -> list[Unit]:
-        return self.memo("lineage", (code,), lambda: self.store.lineage(code))
+        """Breadcrumbs: the unit and its ancestors, cut at the principal's own unit."""
+        self._checked(code)
+        principal = self._principal()
+        full = self.memo("lineage", (code,), lambda: self.store.lineage(code))
+        return [u for u in full if in_scope(principal, u)]
 
     def units(self) -> dict[str, dict[str, Any]]:
-        """code -> name, level, parent_code, label point and area of every unit."""
+        """code -> name, level, parent_code, label point and area of every unit in the area."""
+        principal = self._principal()
+        every = self._all_units()
+        if principal.role == "admin":
+            return every
+        return {code: u for code, u in every.items() if _dict_in_scope(principal, u)}
 
+    def _all_units(self) -> dict[str, dict[str, Any]]:
         def compute() -> dict[str, dict[str, Any]]:
             frame = self.store.units_frame()
             return {
@@ -106,28 +202,36 @@ class Loaders:
         return self.memo("units", (), compute)
 
     def features(self, level: str, within: str | None) -> dict[str, Any]:
-        """Simplified outlines of one level inside a unit (from ``Store.map_features``)."""
-        return self.store.map_features(level, within)
+        """Simplified outlines of one level inside a unit (the home unit when ``within`` is
+        None), from ``Store.map_features``."""
+        unit = self._checked(within)
+        return self.scoped.map_features(level, unit.code)
 
     # ------------------------------------------------------------------ figures
     def stats(self, code: str, month: str) -> dict[str, Any]:
-        return self.memo("stats", (code, month), lambda: self.store.stats(code, month))
+        unit = self._checked(code)
+        return self.memo("stats", (unit.code, month), lambda: self.scoped.stats(unit.code, month))
 
     def children_stats(self, code: str, month: str) -> list[dict[str, Any]]:
+        unit = self._checked(code)
         return self.memo(
-            "children_stats", (code, month), lambda: self.store.children_stats(code, month)
+            "children_stats",
+            (unit.code, month),
+            lambda: self.scoped.children_stats(unit.code, month),
         )
 
     def trend(self, code: str) -> list[dict[str, Any]]:
-        return self.memo("trend", (code,), lambda: self.store.trend(code))
+        unit = self._checked(code)
+        return self.memo("trend", (unit.code,), lambda: self.scoped.trend(unit.code))
 
     def level_figures(self, level: str, month: str, within: str | None) -> dict[str, dict]:
         """code -> the stored figures maps show (MAP_FIELDS) of every unit of ``level`` inside
         ``within`` in ``month``."""
         assert level in LEVELS, level
+        within = self._checked(within).code
 
         def compute() -> dict[str, dict]:
-            frame = self.store.level_stats(level, month, within)
+            frame = self.scoped.level_stats(level, month, within)
             out = {}
             for code, data in zip(frame["code"], frame["data"], strict=True):
                 figures = json.loads(data)
@@ -137,10 +241,70 @@ class Loaders:
         return self.memo("level_figures", (level, month, within), compute)
 
     def site_stats(self, month: str) -> list[dict[str, Any]]:
+        """The stored figures of the sites in the principal's area (by grid, else township)."""
+        principal = self._principal()
+
         def compute() -> list[dict[str, Any]]:
             return [{k: _clean(v) for k, v in row.items()} for row in self.store.site_stats(month)]
 
-        return self.memo("site_stats", (month,), compute)
+        rows = self.memo("site_stats", (month,), compute)
+        if principal.role == "admin":
+            return rows
+        units = self._all_units()
+        out = []
+        for row in rows:
+            unit = units.get(row.get("grid_code") or "") or units.get(row.get("township_code") or "")
+            if unit is not None and _dict_in_scope(principal, unit):
+                out.append(row)
+        return out
+
+    # ------------------------------------------------------------------ households
+    # Never cached: records carry names and ID numbers, which must not land in a shared cache
+    # directory; each read is checked, masked and written to the audit log by the ScopedStore.
+    def households(self, code: str, month: str):
+        """The household records of a unit in a month, masked (a logged view)."""
+        self._checked(code)
+        return self.scoped.households(code, month)
+
+    def household(
+        self, household_id: str, month: str, *, unmask: bool = False
+    ) -> dict[str, Any] | None:
+        """One household's record, masked unless ``unmask`` and the role may (a logged view)."""
+        return self.scoped.household(household_id, month, unmask=unmask)
+
+    def check_household(self, household_id: str, month: str | None = None) -> None:
+        """Refuse (``AccessDenied``) a household outside the area or a role without households,
+        without reading its record (for links and pre-checks). Unknown households pass.
+
+        The household's grid in ``month`` (the latest month when None; any month when it has
+        none there: a household may move between grids)."""
+        principal = self._principal()
+        if not principal.sees_households:
+            log(self.store, principal, "denied", household_id, "households", self.address)
+            raise AccessDenied("该账号不能查看农户信息 (this account may not see households)")
+        h = schema.households
+        month = month if month in self.months() else self.latest_month()
+        with self.store.engine.connect() as conn:
+            grids = set(
+                conn.execute(
+                    sa.select(h.c.grid_code).where(
+                        h.c.month == month, h.c.household_id == household_id
+                    )
+                ).scalars()
+            )
+            if not grids:
+                grids = set(
+                    conn.execute(
+                        sa.select(h.c.grid_code).where(h.c.household_id == household_id).distinct()
+                    ).scalars()
+                )
+        for grid_code in sorted(grids):
+            self.check(grid_code)
+
+    def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
+        """A grid's worker and phone number, the phone masked."""
+        self._checked(grid_code)
+        return self.scoped.grid_worker(grid_code)
 
     def is_demo(self) -> bool:
         return self.store.is_demo()
@@ -149,13 +313,38 @@ class Loaders:
         return self.store.data_as_of()
 
 
+def current_principal() -> Principal:
+    """Who the current request acts for: the logged-in user, or ``LOCAL_ADMIN`` when log-in is
+    turned off (a single-user install on localhost). ``AccessDenied`` when nobody is logged in."""
+    if not get_settings().login:
+        return LOCAL_ADMIN
+    from flask_login import current_user
+
+    principal = getattr(current_user, "principal", None)
+    if principal is None or not current_user.is_authenticated:
+        raise AccessDenied("未登录 (not logged in)")
+    return principal
+
+
 def get_loaders() -> Loaders:
-    """The loaders of the app serving the current request."""
-    return flask.current_app.config[LOADERS_KEY]
+    """The loaders of the app serving the current request, bound to the current principal and
+    the request's remote address (one instance per request)."""
+    if "rg_loaders" in flask.g:
+        return flask.g.rg_loaders
+    base: Loaders = flask.current_app.config[LOADERS_KEY]
+    loaders = base.bind(current_principal(), flask.request.remote_addr)
+    flask.g.rg_loaders = loaders
+    return loaders
 
 
-def get_store() -> Store:
-    """The store of the app serving the current request."""
+def get_store() -> ScopedStore:
+    """The app's store as the current principal may read it (every read checked and logged)."""
+    return get_loaders().scoped
+
+
+def get_raw_store() -> Store:
+    """The app's store itself, unscoped: only for accounts and the session key, never for data
+    shown to a user."""
     return flask.current_app.config[STORE_KEY]
 
 

@@ -49,12 +49,15 @@ def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
 
 
 def serve_geojson(level: str, code: str) -> flask.Response:
-    """Flask view: the outlines, or 404 for an unknown level or unit."""
+    """Flask view: the outlines, 404 for an unknown level or unit, 403 (``AccessDenied``, raised
+    by ``loaders.unit`` before anything is read or taken from the cache) for a unit outside the
+    user's area."""
     loaders = get_loaders()
     if level not in LEVELS or loaders.unit(code) is None:
         flask.abort(404)
     response = flask.Response(geojson_body(loaders, level, code), mimetype="application/json")
-    response.cache_control.public = True
+    # private: only the user's own browser keeps it (it is behind a log-in), never a shared proxy
+    response.cache_control.private = True
     response.cache_control.max_age = 7 * 24 * 3600
     return response
 

@@ -256,19 +256,116 @@ def demo(
         store.set_meta(conn, "demo", "1")
     console.print(f"演示县已加载 demo county loaded in {time.perf_counter() - started:.1f} s: {settings.db}")
     print_stats(store.stats())
+    print_demo_users(settings, create_demo_users(store, settings))
     if serve_after:
         _serve(settings, store)
 
 
-def _serve(settings: Settings, store: Store | None = None) -> None:
+DEMO_PASSWORD = "riskgrid-demo"
+
+
+def demo_accounts(store: Store) -> list[tuple[str, str, str | None]]:
+    """(user, role, unit) of the demo's accounts: one per role, bound to the demo county, its
+    first township and that township's first village; ``wall`` is the map wall's viewer."""
+    county = store.default_unit()
+    if county is None:
+        return []
+    townships = store.children(county.code)
+    township = townships[0] if townships else None
+    villages = store.children(township.code) if township else []
+    accounts: list[tuple[str, str, str | None]] = [
+        ("admin", "admin", None),
+        ("county", "county", county.code),
+    ]
+    if township is not None:
+        accounts.append(("township", "township", township.code))
+    if villages:
+        accounts.append(("village", "village", villages[0].code))
+    accounts.append(("wall", "viewer", county.code))
+    return accounts
+
+
+def create_demo_users(store: Store, settings: Settings) -> list[tuple[str, str, str | None, str]]:
+    """The demo's accounts, with the demo password; existing accounts are left as they are.
+    (user, role, unit, password or a note) of each."""
+    from geodata.access import Users
+
+    users = Users(store, max_failures=settings.max_failures, lock_seconds=settings.lock_seconds)
+    existing = {row["username"] for row in users.list()}
+    made = []
+    for name, role, unit in demo_accounts(store):
+        if name in existing:
+            made.append((name, role, unit, "(已存在, 密码未改 exists, password unchanged)"))
+            continue
+        users.add(name, DEMO_PASSWORD, role, unit)
+        made.append((name, role, unit, DEMO_PASSWORD))
+    return made
+
+
+def print_demo_users(settings: Settings, accounts: list[tuple[str, str, str | None, str]]) -> None:
+    from geodata.access import ROLES
+
+    table = RichTable(title="演示账号 demo log-ins", title_justify="left")
+    for column in ("用户 user", "角色 role", "单位 unit", "密码 password"):
+        table.add_column(column)
+    for name, role, unit, password in accounts:
+        table.add_row(name, f"{role} {ROLES[role]}", unit or "—", password)
+    console.print(table)
+    if not settings.login:
+        console.print("登录已关闭 (RISKGRID_LOGIN=false): 本机单用户模式, 不需要登录 log-in is off")
+
+
+def wall_url(settings: Settings) -> str:
+    """The map wall's address (``/wall``) on this machine."""
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/wall"
+
+
+def open_wall(url: str, delay: float = 1.5) -> bool:
+    """Open ``url`` in the desktop's browser shortly after the server starts; False (nothing
+    opened) on a machine without a desktop, where only the printed address is of use."""
+    import os
+    import threading
+    import webbrowser
+
+    if sys.platform not in ("win32", "darwin") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    threading.Timer(delay, webbrowser.open, args=(url,)).start()
+    return True
+
+
+def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -> None:
     try:
         from dashboard import create_app
+        from dashboard.auth import UnsafeSettings, check_binding
     except ImportError:
         console.print("看板尚未实现 dashboard not available in this build")
         return
-    dash_app = create_app(settings)
+    try:
+        check_binding(settings)
+        dash_app = create_app(settings)
+    except UnsafeSettings as exc:
+        _fail(str(exc))
+        return
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"看板地址 dashboard at [bold]{url}[/bold]  (Ctrl+C 退出 to stop)")
+    if settings.login:
+        from dashboard.data import STORE_KEY
+        from geodata.access import Users
+
+        if not Users(dash_app.server.config[STORE_KEY]).list():
+            err.print(
+                "[yellow]尚无账号, 无人能登录: 请先用 riskgrid users add 添加 "
+                "(no accounts yet: add one with riskgrid users add)[/yellow]"
+            )
+    if wall:
+        target = wall_url(settings)
+        console.print(f"大屏地址 map wall at [bold]{target}[/bold]  (轮播 tour: {target}?tour=1)")
+        if not open_wall(target):
+            console.print("请在大屏的浏览器中打开该地址 (open it in the wall's browser, F11 全屏)")
     dash_app.run(host=settings.host, port=settings.port, debug=settings.debug)
 
 
@@ -276,12 +373,15 @@ def _serve(settings: Settings, store: Store | None = None) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8050).")] = None,
+    wall: Annotated[
+        bool, typer.Option("--wall", help="Print the map wall's address (/wall) and open it in the browser.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """启动看板 Serve the dashboard."""
     settings = _settings(db, host=host, port=port)
     open_store(settings)
-    _serve(settings)
+    _serve(settings, wall=wall)
 
 
 @app.command()
@@ -294,24 +394,43 @@ def brief(
     ] = False,
     month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
     size: Annotated[str, typer.Option(help="Image size WIDTHxHEIGHT, 16:9 (e.g. 3840x2160).")] = "1920x1080",
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Export as this account: units outside its area are refused (exit 1)."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """生成简报 Briefing images, PDF, PowerPoint deck or offline HTML map of a unit."""
     from dashboard import briefing
+    from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore, Users
 
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("png", "pdf", "pptx", "html"):
         _fail(f"格式须为 png, pdf, pptx 或 html (format must be png, pdf, pptx or html): {fmt}")
-    store = open_store(_settings(db))
+    settings = _settings(db)
+    store = open_store(settings)
     store.ensure_lines()
+    principal = LOCAL_ADMIN
+    if user is not None:
+        found = Users(store).get(user)
+        if found is None:
+            _fail(f"未找到用户或已停用 (unknown or disabled user): {user}")
+            return
+        principal = found
+    scoped = ScopedStore(store, principal, "cli")
     try:
         pixels = briefing.parse_size(size)
+        if store.unit(unit) is not None:
+            scoped.check(unit)  # before anything of the unit is read (unknown: brief_units says)
         codes = briefing.brief_units(store, unit, children)
+        for code in codes:
+            scoped.check(code)
         month = briefing.build_briefing(store, codes[0], month).month
         out.mkdir(parents=True, exist_ok=True)
         if fmt == "pptx":
             path = out / f"brief_{codes[0]}_{month}.pptx"
             path.write_bytes(briefing.render_pptx(store, codes, month, pixels))
+            scoped.log_export(f"brief pptx {month} {len(codes)} units", codes[0])
             console.print(str(path), highlight=False, soft_wrap=True)
             return
         for code in codes:
@@ -322,9 +441,12 @@ def brief(
                 path.write_bytes(briefing.render_pdf(store, code, month, pixels))
             else:
                 path.write_text(briefing.render_html(store, code, month), encoding="utf-8")
+            scoped.log_export(f"brief {fmt} {month}", code)
             console.print(str(path), highlight=False, soft_wrap=True)
     except briefing.BriefError as exc:
         _fail(str(exc))
+    except AccessDenied as exc:
+        _fail(f"{exc} (user {principal.username})")
 
 
 _register_account_commands()

@@ -53,7 +53,7 @@ def server(demo_db: str) -> Iterator[str]:
 
     from dashboard import create_app
 
-    app = create_app(Settings(db=demo_db))
+    app = create_app(Settings(db=demo_db, login=False))  # single-user mode; log-in: test_auth*
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -68,7 +68,7 @@ def tiny_db(tmp_path_factory) -> str:
 @pytest.fixture
 def tiny(tiny_db):
     """(app, store) on the tiny data, inside a request context."""
-    app = create_app(Settings(db=tiny_db))
+    app = create_app(Settings(db=tiny_db, login=False))
     with app.server.test_request_context("/"):
         yield app, Store(tiny_db)
 
@@ -80,7 +80,7 @@ def small_demo_db(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def small_app(small_demo_db):
-    return create_app(Settings(db=small_demo_db)), Store(small_demo_db)
+    return create_app(Settings(db=small_demo_db, login=False)), Store(small_demo_db)
 
 
 @pytest.fixture
@@ -386,7 +386,8 @@ def test_demo_label_on_every_page_only_for_demo_data(tiny, small_app):
 # ---------------------------------------------------------------------- serving
 def test_each_app_has_its_own_store_and_sees_new_data(tmp_path, small_demo_db):
     tiny_url = build_tiny(tmp_path / "a.db")
-    a, b = create_app(Settings(db=tiny_url)), create_app(Settings(db=small_demo_db))
+    a = create_app(Settings(db=tiny_url, login=False))
+    b = create_app(Settings(db=small_demo_db, login=False))
     with a.server.test_request_context("/"):
         months_a = get_loaders().months()
     with b.server.test_request_context("/"):
@@ -413,7 +414,7 @@ def test_each_app_has_its_own_store_and_sees_new_data(tmp_path, small_demo_db):
 
 
 def test_app_serves_everything_itself_compressed(tiny_db):
-    app = create_app(Settings(db=tiny_db))
+    app = create_app(Settings(db=tiny_db, login=False))
     client = app.server.test_client()
     index = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert index.status_code == 200
@@ -449,7 +450,7 @@ def test_no_other_host_in_dashboard_or_assets_and_only_white_bg():
 
 def test_tile_url_adds_an_intranet_basemap_below_the_grids(tiny_db):
     tiles = "/tiles/{z}/{x}/{y}.png"
-    app = create_app(Settings(db=tiny_db, tile_url=tiles))
+    app = create_app(Settings(db=tiny_db, tile_url=tiles, login=False))
     with app.server.test_request_context("/"):
         fig = by_id(unit.unit_layout(None, None), "map").figure
     raster = fig["layout"]["map"]["layers"][0]
@@ -459,7 +460,7 @@ def test_tile_url_adds_an_intranet_basemap_below_the_grids(tiny_db):
 
 
 def test_cache_dir_shares_the_loaders_cache_on_disk(tiny_db, tmp_path):
-    app = create_app(Settings(db=tiny_db, cache_dir=str(tmp_path / "cache")))
+    app = create_app(Settings(db=tiny_db, cache_dir=str(tmp_path / "cache"), login=False))
     with app.server.test_request_context("/"):
         assert get_loaders().months() == ["2024-10", "2024-11"]
         assert "监测对象户数" in texts(unit.unit_layout(None, None))

@@ -2,7 +2,9 @@
 
 ``/grid/<code>?month=YYYY-MM[&show=all]``. The household list shows the monitored households by
 default (open risks first, red before yellow before blue), every household with ``show=all``.
-Head names and ID numbers are masked (``geodata.model.mask_name`` / ``mask_id_number``).
+Head names and ID numbers are masked (``geodata.model.mask_name`` / ``mask_id_number``). The list
+is read through the user's ``ScopedStore`` (each look in the audit log); an account that may not
+see households (``viewer``) gets the grid's figures and map without them.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dash.exceptions import PreventUpdate
 from geodata.model import RISK_COLORS, Unit, mask_name
 
 from .. import components, figures
-from ..data import Loaders, get_loaders, get_settings, get_store
+from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base
 
 
+@components.refuse_denied
 def layout(
     code: str | None = None, month: str | None = None, show: str | None = None, **_: Any
 ) -> Component:
@@ -46,9 +49,10 @@ def grid_households(unit: Unit, month: str) -> pd.DataFrame:
     """The household records of a grid in a month, to list (never to count: figures are stored).
 
     Not cached: records carry names and ID numbers, which must not land in a shared cache
-    directory; the query uses the (month, grid_code) index.
+    directory; the query uses the (month, grid_code) index. Read through the user's
+    ``ScopedStore``: checked, masked, and logged once per call.
     """
-    return get_store().households_frame(month, unit=unit)
+    return get_loaders().households(unit.code, month)
 
 
 def _monitored(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +93,9 @@ def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-def grid_map(loaders: Loaders, unit: Unit, month: str, frame: pd.DataFrame) -> dict[str, Any]:
+def grid_map(
+    loaders: Loaders, unit: Unit, month: str, frame: pd.DataFrame | None
+) -> dict[str, Any]:
     """The grids of the grid's village coloured by risk, this grid outlined, households as dots."""
     village = loaders.unit(unit.village_code) if unit.village_code else None
     base = map_base(loaders, village or unit, "grid")
@@ -107,7 +113,7 @@ def grid_map(loaders: Loaders, unit: Unit, month: str, frame: pd.DataFrame) -> d
         line_width=1,
         geojson=base["geojson"],
     )
-    points = household_points(frame)
+    points = household_points(frame) if frame is not None else None
     if points is not None:
         fig["data"].append(points)
     return fig
@@ -124,6 +130,8 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
         return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")
     month = resolved
     stats = loaders.stats(unit.code, month)
+    if not loaders.sees_households:
+        return grid_figures_layout(loaders, unit, month, stats)
     frame = grid_households(unit, month)
     show_all = show == "all"
     shown = frame if show_all else _monitored(frame)
@@ -147,7 +155,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
             dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show or ""}),
             components.page_header(
                 unit.name,
-                f"网格 · {unit.code}",
+                grid_subtitle(loaders, unit),
                 components.breadcrumb(loaders.lineage(unit.code), month),
                 components.month_dropdown("grid-month", loaders.months(), month),
             ),
@@ -185,13 +193,64 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
     )
 
 
+def grid_subtitle(loaders: Loaders, unit: Unit) -> str:
+    """网格 · code · 网格员 name and phone (masked by the ScopedStore)."""
+    worker, phone = loaders.grid_worker(unit.code)
+    text = f"网格 · {unit.code}"
+    if worker or phone:
+        text += f" · 网格员 {worker or ''} {phone or ''}".rstrip()
+    return text
+
+
+def grid_figures_layout(
+    loaders: Loaders, unit: Unit, month: str, stats: dict[str, Any]
+) -> Component:
+    """A grid's page for an account that may not see households: figures and map only."""
+    return html.Div(
+        [
+            dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": ""}),
+            components.page_header(
+                unit.name,
+                grid_subtitle(loaders, unit),
+                components.breadcrumb(loaders.lineage(unit.code), month),
+                components.month_dropdown("grid-month", loaders.months(), month),
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        dcc.Graph(
+                            id="grid-map",
+                            figure=grid_map(loaders, unit, month, None),
+                            config={"displayModeBar": False, "scrollZoom": True},
+                            className="rg-map rg-map-small",
+                        ),
+                        className="rg-map-panel rg-map-panel-small",
+                    ),
+                    html.Section(components.stat_cards(stats), className="rg-side"),
+                ],
+                className="rg-top",
+            ),
+            html.P("该账号不能查看农户名单。", className="rg-hint", id="rg-no-households"),
+        ],
+        className="rg-page rg-grid-page",
+        **{"data-unit": unit.code, "data-month": month},
+    )
+
+
 def click_href(click: dict[str, Any] | None, month: str) -> str | None:
-    """A click on a grid shape opens that grid; on a household dot, that household."""
+    """A click on a grid shape opens that grid; on a household dot, that household. A grid or
+    household outside the user's area raises ``AccessDenied`` (a forged click)."""
     point = ((click or {}).get("points") or [{}])[0]
+    loaders = get_loaders()
     if point.get("location"):
-        return components.with_month(f"/grid/{point['location']}", month)
+        target = loaders.unit(str(point["location"]))
+        if target is None:
+            return None
+        return components.with_month(f"/grid/{target.code}", month)
     if point.get("customdata"):
-        return components.household_href(str(point["customdata"]), month)
+        household_id = str(point["customdata"])
+        loaders.check_household(household_id, month)
+        return components.household_href(household_id, month)
     return None
 
 
@@ -205,7 +264,10 @@ def register_callbacks(app: dash.Dash) -> None:
     def _on_month(month: str, ctx: dict[str, str]) -> str:
         if not month or month == ctx["month"]:
             raise PreventUpdate
-        return components.with_month(f"/grid/{ctx['code']}", month, show=ctx.get("show"))
+        unit = get_loaders().unit(ctx["code"])  # AccessDenied outside the user's area
+        if unit is None:
+            raise PreventUpdate
+        return components.with_month(f"/grid/{unit.code}", month, show=ctx.get("show"))
 
     @app.callback(
         Output(components.NAV_ID, "href", allow_duplicate=True),

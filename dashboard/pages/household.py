@@ -1,7 +1,10 @@
-"""A household's page: ``/household/<id>?month=YYYY-MM``, its snapshot record, masked.
+"""A household's page: ``/household/<id>?month=YYYY-MM[&full=1]``, its snapshot record, masked.
 
-Every look at a household is logged (logger ``riskgrid.access``): household number and month,
-no personal data.
+The record is read through the user's ``ScopedStore``: a household outside the user's area, or
+any household for an account that may not see households (``viewer``), is refused (无权查看). Every
+look is written to the audit log (and to the logger ``riskgrid.access``: household number and
+month, no personal data). Roles that may see full names and ID numbers (admin, county) get a
+显示完整信息 link (``full=1``), itself logged as an unmasked view.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ from dash.exceptions import PreventUpdate
 from geodata.model import RISK_LABELS, mask_id_number, mask_name
 
 from .. import components, fmt
-from ..data import get_loaders, get_store
+from ..data import get_loaders
 
 access_log = logging.getLogger("riskgrid.access")
 
 
-def layout(household_id: str | None = None, month: str | None = None, **_: Any) -> Component:
-    """Dash page layout: ``/household/<household_id>?month=``."""
-    return household_layout(household_id, month)
+@components.refuse_denied
+def layout(
+    household_id: str | None = None,
+    month: str | None = None,
+    full: str | None = None,
+    **_: Any,
+) -> Component:
+    """Dash page layout: ``/household/<household_id>?month=&full=``."""
+    return household_layout(household_id, month, full == "1")
 
 
 def register(app: dash.Dash) -> None:
@@ -39,14 +48,18 @@ def register(app: dash.Dash) -> None:
     register_callbacks(app)
 
 
-def household_fields(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) pairs of a household record, name and ID number masked."""
+def household_fields(record: dict[str, Any], masked: bool = True) -> list[tuple[str, str]]:
+    """(label, text) pairs of a household record, name and ID number masked unless ``masked``
+    is False (a record the ScopedStore returned unmasked to a role that may see it)."""
     monitored = bool(record.get("category"))
     level = record.get("risk_level") if monitored else None
+    name, id_number = record.get("head_name"), record.get("id_number")
+    if masked:
+        name, id_number = mask_name(name), mask_id_number(id_number)
     return [
         ("户编号", record["household_id"]),
-        ("户主", mask_name(record.get("head_name")) or "—"),
-        ("证件号码", mask_id_number(record.get("id_number")) or "—"),
+        ("户主", name or "—"),
+        ("证件号码", id_number or "—"),
         ("家庭人口", fmt.persons(record.get("persons"))),
         ("类别", components.household_kind(record)),
         (
@@ -69,13 +82,20 @@ def household_fields(record: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def household_layout(household_id: str | None, month: str | None) -> Component:
-    """The page of one household in a snapshot month."""
+def household_layout(
+    household_id: str | None, month: str | None, full: bool = False
+) -> Component:
+    """The page of one household in a snapshot month; ``full``: names and ID numbers unmasked,
+    for the roles that may see them (logged as such). ``AccessDenied`` outside the user's area
+    and for roles without households."""
     loaders = get_loaders()
     resolved = loaders.resolve_month(month)
     if resolved is None:
         return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")
-    record = get_store().household(resolved, household_id) if household_id else None
+    if household_id and not loaders.sees_households:
+        loaders.check_household(household_id, resolved)  # refused, logged
+    unmask = full and loaders.sees_unmasked
+    record = loaders.household(household_id, resolved, unmask=unmask) if household_id else None
     if record is None:
         return components.not_found(
             "未找到该农户", f"{fmt.month_label(resolved)}没有户编号为 {household_id} 的农户。"
@@ -84,18 +104,33 @@ def household_layout(household_id: str | None, month: str | None) -> Component:
     lineage = loaders.lineage(record["grid_code"])
     rows = [
         html.Div([html.Dt(label), html.Dd(text)], className="rg-field")
-        for label, text in household_fields(record)
+        for label, text in household_fields(record, masked=not unmask)
     ]
+    toggle = None
+    if loaders.sees_unmasked:
+        href = components.with_month(
+            f"/household/{household_id}", resolved, full=None if unmask else "1"
+        )
+        toggle = html.P(
+            dcc.Link(
+                "隐藏完整信息" if unmask else "显示完整信息",
+                href=href,
+                id="rg-unmask",
+                className="rg-toggle",
+            ),
+            className="rg-hint",
+        )
     return html.Div(
         [
             dcc.Store(id="household-ctx", data={"id": household_id, "month": resolved}),
             components.page_header(
                 f"农户 {household_id}",
-                "个人信息已脱敏，查看已记录",
+                "完整个人信息，查看已记录" if unmask else "个人信息已脱敏，查看已记录",
                 components.breadcrumb(lineage, resolved, tail=f"户 {household_id}"),
                 components.month_dropdown("household-month", loaders.months(), resolved),
             ),
             html.Dl(rows, className="rg-panel rg-fields"),
+            toggle,
         ],
         className="rg-page rg-household-page",
     )
@@ -111,4 +146,5 @@ def register_callbacks(app: dash.Dash) -> None:
     def _on_month(month: str, ctx: dict[str, str]) -> str:
         if not month or month == ctx["month"]:
             raise PreventUpdate
+        get_loaders().check_household(ctx["id"], month)  # AccessDenied outside the user's area
         return components.household_href(ctx["id"], month)

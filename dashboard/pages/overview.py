@@ -1,7 +1,8 @@
-"""The county overview, ``/?month=YYYY-MM``: the county's unit page (``/unit/<county code>``).
+"""The overview, ``/?month=YYYY-MM``: the unit page of the user's home unit.
 
-County leaders see every grid coloured by its open risk level, the township outlines and names,
-the headline figures, the charts and the township ranking. Its callbacks are the unit page's.
+County leaders (and admin: the first county) see every grid coloured by its open risk level, the
+township outlines and names, the headline figures, the charts and the township ranking; a
+township or village account sees its own township or village. Its callbacks are the unit page's.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from typing import Any
 import dash
 from dash.development.base_component import Component
 
+from .. import components
 from .unit import unit_layout
 
 
+@components.refuse_denied
 def layout(month: str | None = None, **_: Any) -> Component:
-    """Dash page layout: ``/?month=``, the default county."""
+    """Dash page layout: ``/?month=``, the user's home unit."""
     return unit_layout(None, month)
 
 

@@ -3,6 +3,7 @@
 Sites on the map as circles sized by relocated persons, red where employment assistance does not
 cover every household with labour (below 100 %); a table of the stored site figures with those
 sites flagged. Changing the month patches the markers and rewrites the table; the outlines stay.
+Only the sites in the user's area are shown, with the figures of the user's home unit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..maps import child_labels, unit_view
 URL_ID = "sites-url"
 
 
+@components.refuse_denied
 def layout(month: str | None = None, **_: Any) -> Component:
     """Dash page layout: ``/sites?month=``."""
     return sites_layout(month)
@@ -40,9 +42,10 @@ def register(app: dash.Dash) -> None:
 
 
 def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The county's township outlines with the sites on them."""
+    """The home unit's (the county's) township outlines with the sites on them."""
     county = loaders.unit(None)
     assert county is not None
+    child = "township" if county.level == "county" else county.level
     sizes = figures.site_marker_values(sites)["marker"]["size"]
     site_labels = [
         {
@@ -58,8 +61,10 @@ def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, An
     return figures.sites_map_figure(
         sites,
         outlines=[
-            figures.outline_layer(geojson_url(loaders, "township", county.code), "#8a8a8a", 1),
-            figures.outline_layer(geojson_url(loaders, "county", county.code), "#111111", 2.2),
+            figures.outline_layer(geojson_url(loaders, child, county.code), "#8a8a8a", 1),
+            figures.outline_layer(
+                geojson_url(loaders, county.level, county.code), "#111111", 2.2
+            ),
         ],
         labels=site_labels + township_labels,
         view=unit_view(loaders, county),

@@ -27,8 +27,9 @@ DEFAULT_LEVEL = "grid"
 URL_ID = "unit-url"
 
 
+@components.refuse_denied
 def layout(code: str | None = None, month: str | None = None, **_: Any) -> Component:
-    """Dash page layout: ``/unit/<code>?month=``."""
+    """Dash page layout: ``/unit/<code>?month=``; 无权查看 for a unit outside the user's area."""
     return unit_layout(code, month)
 
 
@@ -165,7 +166,8 @@ def header_parts(loaders: Loaders, unit: Unit, month: str) -> Component:
 
 
 def unit_layout(code: str | None, month: str | None) -> Component:
-    """The page of a unit (the default county when ``code`` is None) in a snapshot month."""
+    """The page of a unit (the user's home unit, the default county for admin, when ``code`` is
+    None) in a snapshot month. ``AccessDenied`` for a unit outside the user's area."""
     loaders = get_loaders()
     unit = loaders.unit(code)
     if unit is None:
@@ -229,7 +231,13 @@ def unit_layout(code: str | None, month: str | None) -> Component:
                 unit.name,
                 f"{unit.level_label} · {unit.code}",
                 html.Div(header_parts(loaders, unit, month), id="unit-crumbs"),
-                components.month_dropdown("unit-month", loaders.months(), month),
+                html.Div(
+                    [
+                        components.month_dropdown("unit-month", loaders.months(), month),
+                        components.briefing_buttons(),
+                    ],
+                    className="rg-header-controls",
+                ),
             ),
             html.Div(
                 [
@@ -301,8 +309,43 @@ def month_changed(
     )
 
 
+def briefing_download(code: str, month: str | None, kind: str = "png") -> dict[str, Any]:
+    """The 导出简报 download: the briefing of unit ``code`` in ``month`` as a PNG (1920x1080)
+    or a PDF, for ``dcc.Download`` (the export is written to the audit log)."""
+    from .. import briefing
+
+    loaders = get_loaders()
+    unit = loaders.unit(code)  # refuses a unit outside the user's area
+    if unit is None or kind not in ("png", "pdf"):
+        raise PreventUpdate
+    store = loaders.store
+    render = briefing.render_pdf if kind == "pdf" else briefing.render_png
+    content = render(store, unit.code, month)
+    month = month or store.latest_month()
+    scoped = getattr(loaders, "scoped", None)
+    if scoped is not None and hasattr(scoped, "log_export"):
+        scoped.log_export(f"brief {kind} {month}", unit.code)
+    mime = "application/pdf" if kind == "pdf" else "image/png"
+    return dcc.send_bytes(content, f"{briefing.file_stem(store, unit.code, month)}.{kind}", mime)
+
+
 # ---------------------------------------------------------------------- callbacks
 def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(components.BRIEF_DOWNLOAD, "data"),
+        Input(components.BRIEF_PNG, "n_clicks"),
+        Input(components.BRIEF_PDF, "n_clicks"),
+        State("unit-ctx", "data"),
+        running=[
+            (Output(components.BRIEF_PNG, "disabled"), True, False),
+            (Output(components.BRIEF_PDF, "disabled"), True, False),
+        ],
+        prevent_initial_call=True,
+    )
+    def _on_brief(_png: int, _pdf: int, ctx: dict[str, str]) -> dict[str, Any]:
+        kind = "pdf" if dash.ctx.triggered_id == components.BRIEF_PDF else "png"
+        return briefing_download(ctx["code"], ctx["month"], kind)
+
     @app.callback(
         Output(URL_ID, "search"),
         Output("unit-month", "value"),

@@ -1,0 +1,322 @@
+"""Log-in, sessions and deny by default for the dashboard's Flask server.
+
+Dash answers every callback at one URL, so nothing in a page layout protects data: the checks sit
+on the server.
+
+1. ``require_login`` (a ``before_request`` hook) lets nothing through without a logged-in user
+   but ``/login`` itself: a page GET is redirected to ``/login?next=…``, anything else
+   (``/_dash-layout``, ``/_dash-dependencies``, ``/_dash-update-component``, ``/geojson/…``,
+   scripts, assets) gets 401 with no data. A session older than ``settings.session_minutes`` is
+   ended. A page URL naming a unit or household outside the user's area (``/unit/<code>``,
+   ``/grid/<code>``, ``/household/<id>``) is refused there and then.
+2. Every data read of a request goes through ``dashboard.data.get_loaders()``, bound to the
+   user's ``Principal``: a unit outside the area raises ``AccessDenied`` before anything is read
+   or taken from the cache, whichever callback asked. ``AccessDenied`` becomes a 403 (a Chinese
+   无权查看 page for pages, a short JSON body for callbacks and geometry), never data.
+3. Sessions are Flask's signed cookie (HttpOnly, SameSite=Lax, Secure over HTTPS), signed with
+   ``settings.secret_key`` or else a random key made once and kept in the database's meta table,
+   so that every worker shares it.
+
+With ``settings.login`` off (a single-user install) every request acts as
+``geodata.access.LOCAL_ADMIN``; the app then refuses to be built for a non-loopback address and
+answers only requests from a loopback address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import ipaddress
+import re
+import secrets
+import time
+from typing import Any
+from urllib.parse import quote
+
+import dash
+import flask
+import sqlalchemy as sa
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+
+from geodata import Store, schema
+from geodata.access import AccessDenied, Principal, Users, log
+from riskgrid.settings import Settings
+
+from .data import get_loaders, get_raw_store, get_settings
+
+SECRET_META_KEY = "session_secret"
+SESSION_COOKIE = "riskgrid_session"
+LOGIN_AT = "rg_login_at"
+USERS_KEY = "RISKGRID_USERS"
+
+LOGIN_PATH = "/login"
+LOGOUT_PATH = "/logout"
+# paths answered to XHR / scripts rather than shown as pages: 401 (not a redirect) without a user
+API_PREFIXES = (
+    "/_dash-",
+    "/_reload-hash",
+    "/_alive",
+    "/geojson/",
+    "/assets/",
+    "/_favicon",
+    "/favicon.ico",
+)
+# page URLs that name a unit or a household: checked against the user's area before serving
+PAGE_SCOPE = re.compile(r"^/(unit|grid|household)/([^/]+)/?$")
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings the dashboard refuses to start with (log-in off on a non-loopback address)."""
+
+
+# ---------------------------------------------------------------------- start-up checks
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost; False for anything else (0.0.0.0, '', names)."""
+    if not host:
+        return False
+    host = host.strip().strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(settings: Settings) -> None:
+    """Refuse log-in off on an address other computers can reach."""
+    if not settings.login and not is_loopback(settings.host):
+        raise UnsafeSettings(
+            f"已关闭登录 (RISKGRID_LOGIN=false) 时看板只能监听本机回环地址 (127.0.0.1、::1、"
+            f"localhost)，{settings.host or '(空)'} 不是回环地址：请开启登录，或改用 "
+            f"--host 127.0.0.1。 / Log-in is off (RISKGRID_LOGIN=false): the dashboard may only "
+            f"listen on a loopback address (127.0.0.0/8, ::1, localhost), not "
+            f"{settings.host or '(empty)'}. Turn log-in on or use --host 127.0.0.1."
+        )
+
+
+def session_secret(store: Store) -> str:
+    """The key that signs session cookies when ``settings.secret_key`` is empty: random, made
+    once and kept in the meta table, so every worker on the database signs with the same key."""
+    key = store.meta(SECRET_META_KEY)
+    if key:
+        return key
+    m = schema.meta
+    try:
+        with store.write() as conn:
+            key = conn.execute(sa.select(m.c.value).where(m.c.key == SECRET_META_KEY)).scalar()
+            if not key:
+                store.set_meta(conn, SECRET_META_KEY, secrets.token_urlsafe(48))
+    except sa.exc.IntegrityError:  # another worker made it at the same moment
+        pass
+    key = store.meta(SECRET_META_KEY)
+    assert key, "session secret not stored"
+    return key
+
+
+# ---------------------------------------------------------------------- sessions
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its cookie marked Secure whenever the request came over
+    HTTPS, directly or through a proxy that says so (``X-Forwarded-Proto: https``), or
+    ``SESSION_COOKIE_SECURE`` is set."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            return True
+        if not flask.has_request_context():
+            return False
+        request = flask.request
+        # behind a reverse proxy that ends TLS; a forged header can only make the cookie stricter
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        return request.is_secure or forwarded == "https"
+
+
+class User(UserMixin):
+    """A logged-in account for Flask-Login: a ``Principal``."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def get_id(self) -> str:
+        return self.principal.username
+
+
+def get_users() -> Users:
+    return flask.current_app.config[USERS_KEY]
+
+
+def start_session(principal: Principal) -> None:
+    """Log ``principal`` in: a new session (no fixation), permanent, stamped with the time."""
+    from flask_login import login_user
+
+    flask.session.clear()
+    login_user(User(principal), remember=False, fresh=True)
+    flask.session.permanent = True
+    flask.session[LOGIN_AT] = int(time.time())
+
+
+def end_session() -> None:
+    logout_user()
+    flask.session.clear()
+
+
+def session_expired(settings: Settings) -> bool:
+    started = flask.session.get(LOGIN_AT)
+    if not isinstance(started, int | float):
+        return True
+    age = time.time() - started
+    return age > settings.session_minutes * 60 or age < -60
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after logging in; anything else (other hosts, schemes) gives /."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(ch in target for ch in "\r\n\\") or target.startswith((LOGIN_PATH, LOGOUT_PATH)):
+        return "/"
+    return target
+
+
+# ---------------------------------------------------------------------- refusals
+def _is_api(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+def message_page(title: str, detail: str, status: int, *, links: bool = True) -> flask.Response:
+    """A plain Chinese page (no Dash, no data): refusals and errors."""
+    nav = '<p><a href="/">返回首页</a> · <a href="/logout">退出登录</a></p>' if links else ""
+    body = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)} · 防返贫动态监测</title>
+<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea;
+color:#222;margin:0}}main{{max-width:560px;margin:12vh auto;background:#fff;padding:28px 32px;
+border-top:4px solid #b8322a;box-shadow:0 1px 4px rgba(0,0,0,.12)}}h1{{font-size:22px}}
+a{{color:#9b2a22}}</style></head>
+<body><main id="rg-denied"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
+</body></html>"""
+    response = flask.Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+DENIED_TITLE = "无权查看"
+DENIED_DETAIL = "该内容不在您账号的管辖范围内，或您的角色不能查看。本次访问已记录。"
+
+
+def denied_response(_exc: Exception | None = None) -> flask.Response:
+    """403 without any data: JSON for callbacks and geometry, a Chinese page otherwise."""
+    if _is_api(flask.request.path):
+        response = flask.jsonify({"error": "无权查看 (forbidden)"})
+        response.status_code = 403
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return message_page(DENIED_TITLE, DENIED_DETAIL, 403)
+
+
+def unauthorized_response(expired: bool = False) -> flask.Response:
+    """No user: a page GET goes to the log-in page, anything else gets 401 and no data."""
+    request = flask.request
+    if request.method == "GET" and not _is_api(request.path):
+        target = request.full_path if request.query_string else request.path
+        url = f"{LOGIN_PATH}?next={quote(safe_next(target), safe='/')}"
+        if expired:
+            url += "&expired=1"
+        return flask.redirect(url, code=302)
+    response = flask.jsonify({"error": "未登录或登录已过期 (not logged in)"})
+    response.status_code = 401
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------------- the hook
+def require_login() -> Any:
+    """Deny by default: every request but the log-in page needs a user whose session is alive,
+    and a page URL naming a unit or household must lie in the user's area."""
+    settings = get_settings()
+    request = flask.request
+    path = request.path
+    if not settings.login:
+        if not is_loopback(request.remote_addr):
+            return message_page(
+                "仅限本机访问",
+                "本看板关闭了登录，只接受本机 (127.0.0.1) 的访问。",
+                403,
+                links=False,
+            )
+    else:
+        if path in (LOGIN_PATH, LOGOUT_PATH):
+            return None
+        if not current_user.is_authenticated:
+            return unauthorized_response()
+        if session_expired(settings):
+            end_session()
+            return unauthorized_response(expired=True)
+    match = PAGE_SCOPE.match(path)
+    if match and request.method == "GET":
+        kind, ident = match.groups()
+        loaders = get_loaders()
+        if kind == "household":
+            loaders.check_household(ident, request.args.get("month"))  # AccessDenied -> 403
+        else:
+            loaders.check(ident)
+    return None
+
+
+# ---------------------------------------------------------------------- wiring
+def app_layout() -> Any:
+    """The app's layout: the shell of the current user. Without one (Dash builds the layout
+    once on the first request, which may be the log-in page's) a bare frame with no data."""
+    from dash import dcc, html
+
+    from . import components
+
+    try:
+        loaders = get_loaders()
+    except AccessDenied:
+        return html.Div(
+            [
+                dcc.Location(id=components.NAV_ID, refresh="callback-nav"),
+                html.Main(dash.page_container, className="rg-main"),
+            ],
+            className="rg-app",
+        )
+    return components.shell(loaders)
+
+
+def init_auth(app: dash.Dash, settings: Settings, store: Store) -> None:
+    """Sessions, Flask-Login, the deny-by-default hook, the 403 handler and the log-in page."""
+    from .pages import login as login_page
+
+    server = app.server
+    server.config.update(
+        SECRET_KEY=settings.secret_key or session_secret(store),
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_minutes),
+    )
+    server.session_interface = SessionInterface()
+    server.config[USERS_KEY] = Users(
+        store, max_failures=settings.max_failures, lock_seconds=settings.lock_seconds
+    )
+    manager = LoginManager()
+    manager.session_protection = "basic"
+    manager.init_app(server)
+
+    @manager.user_loader
+    def _load(username: str) -> User | None:
+        principal = get_users().get(username)
+        return User(principal) if principal else None
+
+    # first: before Dash's own first-request set-up, which builds the layout (a user's shell)
+    server.before_request_funcs.setdefault(None, []).insert(0, require_login)
+    server.register_error_handler(AccessDenied, denied_response)
+    login_page.register(server)
+
+
+def log_event(action: str, detail: str | None = None) -> None:
+    """An audit row for the current user (log-out and the like)."""
+    principal = getattr(current_user, "principal", None)
+    log(get_raw_store(), principal, action, None, detail, flask.request.remote_addr)
