@@ -253,6 +253,10 @@ def require_login() -> Any:
         if session_expired(settings):
             end_session()
             return unauthorized_response(expired=True)
+        # the expiry slides with use: a session ends after session_minutes without a request,
+        # so a wall that refreshes every few minutes stays logged in
+        if time.time() - flask.session[LOGIN_AT] > 60:
+            flask.session[LOGIN_AT] = int(time.time())
     match = PAGE_SCOPE.match(path)
     if match and request.method == "GET":
         kind, ident = match.groups()

@@ -92,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_SESSION_MINUTES",
         480,
         int,
-        "Minutes after which a session expires and the user logs in again.",
+        "Minutes without a request after which a session expires and the user logs in again.",
     ),
     Setting(
         "max_failures",

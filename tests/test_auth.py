@@ -895,6 +895,20 @@ def test_a_session_older_than_session_minutes_is_refused(world: World):
     assert post_callback(client, router_body("/")).status_code == 401
 
 
+def test_a_session_in_use_slides_forward(world: World):
+    """Idle expiry: a request refreshes the session, so a refreshing wall stays logged in."""
+    client = logged_in(world, "township")
+    almost = int(time.time()) - SESSION_MINUTES * 60 + 30
+    with client.session_transaction() as session:
+        session[auth.LOGIN_AT] = almost
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        assert session[auth.LOGIN_AT] >= int(time.time()) - 5
+    with client.session_transaction() as session:
+        session[auth.LOGIN_AT] = int(time.time()) - SESSION_MINUTES * 60 - 5
+    assert client.get("/").status_code == 302
+
+
 def test_log_out_and_disabled_accounts_end_the_session(world: World):
     client = logged_in(world, "leaver")
     assert client.get("/").status_code == 200
