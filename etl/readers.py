@@ -14,7 +14,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .errors import Issue, LoadError
 from .headers import find_header_row, map_headers
@@ -115,29 +118,36 @@ def read_table(
         frame = pd.DataFrame(body, columns=_unique(header), dtype=object)
     elif suffix in (".csv", ".txt", ".tsv"):
         data = path.read_bytes()
-        try:
-            encoding = detect_encoding(data)
-        except ValueError as exc:
-            raise LoadError(file, [Issue(file, None, None, None, None, str(exc))]) from None
-        text = data.decode(encoding)
+        try:  # what detect_encoding would say, decoding only once
+            text = data.decode("utf-8-sig")
+            raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # text as UTF-8
+        except UnicodeDecodeError:
+            try:
+                encoding = detect_encoding(data)
+            except ValueError as exc:
+                raise LoadError(file, [Issue(file, None, None, None, None, str(exc))]) from None
+            text, raw = data.decode(encoding), None
         if text.startswith("\ufeff"):
             text = text[1:]
+            raw = raw[3:] if raw is not None else None
         delimiter = "\t" if suffix == ".tsv" else ","
-        head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:15])), delimiter=delimiter))
+        head_rows = list(csv.reader(io.StringIO("\n".join(_first_lines(text, 15))), delimiter=delimiter))
         header_idx = find_header_row(head_rows, spec, required)
         if header_idx is None:
             raise _no_header(file, spec, required, head_rows, None)
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            skiprows=header_idx,
-            header=0,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        frame = _read_csv_fast(text, delimiter, header_idx, raw)
+        if frame is None:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                skiprows=header_idx,
+                header=0,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
         frame.columns = _unique(list(frame.columns))
     else:
         raise LoadError(
@@ -146,14 +156,105 @@ def read_table(
         )
 
     excel_rows = pd.Series(range(header_idx + 2, header_idx + 2 + len(frame)), index=frame.index)
-    frame = frame.fillna("")
-    nonempty = pd.Series(False, index=frame.index)
-    for col in frame.columns:
-        nonempty |= (frame[col] != "") & (frame[col].astype(str).str.strip() != "")
-    frame = frame[nonempty].reset_index(drop=True)
-    excel_rows = excel_rows[nonempty].reset_index(drop=True)
+    if any(frame[col].hasnans for col in frame.columns):
+        frame = frame.fillna("")
+    nonempty = _nonempty_rows(frame)
+    if not nonempty.all():
+        frame = frame[nonempty].reset_index(drop=True)
+        excel_rows = excel_rows[nonempty].reset_index(drop=True)
     fields = {frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()}
     return Table(file=file, sheet=sheet_name, frame=frame, fields=fields, excel_rows=excel_rows)
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole text."""
+    size = 1 << 16
+    while size < len(text):
+        lines = text[:size].splitlines()
+        if len(lines) > n:  # line n ends before the cut, so it is whole
+            return lines[:n]
+        size *= 4
+    return text.splitlines()[:n]
+
+
+_STR = pd.StringDtype("pyarrow", na_value=float("nan"))
+# a quote, NUL, or a character str.splitlines() breaks at but pandas does not (UTF-8)
+_NOT_PLAIN = (b'"', b"\x00", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+
+
+def _read_csv_fast(text: str, delimiter: str, header_idx: int, raw: bytes | None = None) -> pd.DataFrame | None:
+    """The frame ``pandas.read_csv`` makes of this text (every cell as text), read by pyarrow.
+
+    Only for the plain shape that both parse alike: no quote character anywhere, no line break
+    other than \\n or \\r\\n, no empty line between the header and the last row, every row as
+    wide as the header. Anything else returns None and pandas reads the file as before.
+    ``raw`` is ``text`` encoded as UTF-8 when the caller has it.
+    """
+    if raw is None:
+        raw = text.encode("utf-8")
+    # the first byte of each search is a cheap test: a character's lead byte is rarely there
+    if any(b[:1] in raw and b in raw for b in _NOT_PLAIN):
+        return None
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # lone \r line breaks: pandas counts the rows above the header its own way
+    # the rows above the header and the header itself: one physical line each
+    pos = 0
+    header_line = ""
+    for _ in range(header_idx + 1):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return None
+        header_line, pos = text[pos:nl].removesuffix("\r"), nl + 1
+    # the rows below the header; empty lines at the end make rows pandas drops anyway
+    start, end = len(text[:pos].encode("utf-8")), len(raw)
+    while end > start and raw[end - 1] in b"\r\n":
+        end -= 1
+    if end == start:
+        return None
+    body = memoryview(raw)[start : min(end + 1, len(raw))]  # with one line break, if any
+    # the column names pandas gives this header (Unnamed: n, a.1 for a repeated name)
+    columns = list(
+        pd.read_csv(io.StringIO(header_line), sep=delimiter, header=0, dtype=str, nrows=0, engine="c").columns
+    )
+    names = [f"c{i}" for i in range(len(columns))]
+    if not columns or len(set(columns)) != len(columns):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=min(len(body) + 2, 1 << 30)),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, newlines_in_values=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None  # a row of another width, an empty line: pandas decides
+    frame = pd.DataFrame(
+        {i: pd.arrays.ArrowStringArray(table.column(i), dtype=_STR) for i in range(len(columns))}
+    )
+    frame.columns = columns
+    return frame
+
+
+def _nonempty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with a cell that is more than spaces; a column is looked at only for rows still empty."""
+    n = len(frame)
+    nonempty = np.zeros(n, dtype=bool)
+    todo = np.arange(n)
+    for col in frame.columns:
+        if not len(todo):
+            break
+        values = frame[col] if len(todo) == n else frame[col].iloc[todo]
+        found = ((values != "") & (values.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+        nonempty[todo[found]] = True
+        todo = todo[~found]
+    return nonempty
 
 
 def _unique(headers: list[object]) -> list[str]:
