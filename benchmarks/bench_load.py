@@ -126,7 +126,7 @@ def main() -> None:
 
                     def plain(path=path, fmt=fmt, engine=engine):
                         frame = (
-                            pd.read_excel(path, dtype=str)
+                            pd.read_excel(path, dtype=str, engine="openpyxl")
                             if fmt == "XLSX"
                             else pd.read_csv(path, dtype=str, encoding="utf-8-sig")
                         )
