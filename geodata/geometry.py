@@ -96,10 +96,10 @@ def derive_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-# A map of a whole county is drawn about 1,200 pixels wide: detail finer than one pixel is
+# A map of a whole county is drawn about 1,000 pixels wide: detail finer than one pixel is
 # bytes sent for nothing. Outlines covering a wide area are simplified further, as one
 # coverage (shared borders stay shared), to about one pixel of that width.
-SCREEN_PIXELS = 1200
+SCREEN_PIXELS = 1000
 
 
 def screen_resolution(collection: dict, level: str) -> dict:

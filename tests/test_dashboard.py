@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import dash
+import plotly.graph_objects as go
 import pytest
 from dash import Patch
 
@@ -249,11 +250,11 @@ def test_charts_come_from_stored_figures(small):
     month = store.latest_month()
     page = unit.unit_layout(county.code, month)
     s = store.stats(county.code, month)
-    causes = by_id(page, "chart-causes").figure
+    causes = go.Figure(by_id(page, "chart-causes").figure)  # cached as a plain dict
     shown = dict(zip(causes.data[0].y, causes.data[0].x, strict=True))
     for cause, n in sorted(s["by_cause"].items(), key=lambda kv: -kv[1])[:9]:
         assert shown[cause] == n
-    trend = by_id(page, "chart-trend").figure
+    trend = go.Figure(by_id(page, "chart-trend").figure)
     assert list(trend.data[0].y) == [t["monitored"]["persons"] for t in store.trend(county.code)]
     assert len(trend.data[0].x) == len(store.months())
 

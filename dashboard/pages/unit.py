@@ -116,8 +116,18 @@ def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
 
 def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
     """Charts (causes, categories, trend) and the ranking of child units."""
-    stats = loaders.stats(unit.code, month)
+    stats = loaders.stats(unit.code, month)  # checks the unit against the user's area first
     child = CHILD_LEVEL[unit.level]
+    # the charts depend only on the unit, month and data version: built once, then reused
+    charts = loaders.memo(
+        "charts",
+        (unit.code, month),
+        lambda: {
+            "causes": figures.causes_figure(stats["by_cause"]).to_plotly_json(),
+            "categories": figures.categories_figure(stats["by_category"]).to_plotly_json(),
+            "trend": figures.trend_figure(loaders.trend(unit.code), month).to_plotly_json(),
+        },
+    )
     return [
         html.Div(
             [
@@ -125,7 +135,7 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
                     [
                         html.H2("风险类型（监测户，可多选）"),
                         dcc.Graph(
-                            figure=figures.causes_figure(stats["by_cause"]),
+                            figure=charts["causes"],
                             config={"displayModeBar": False},
                             id="chart-causes",
                         ),
@@ -136,7 +146,7 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
                     [
                         html.H2("监测对象类别"),
                         dcc.Graph(
-                            figure=figures.categories_figure(stats["by_category"]),
+                            figure=charts["categories"],
                             config={"displayModeBar": False},
                             id="chart-categories",
                         ),
@@ -147,7 +157,7 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
                     [
                         html.H2("逐月趋势（人）"),
                         dcc.Graph(
-                            figure=figures.trend_figure(loaders.trend(unit.code), month),
+                            figure=charts["trend"],
                             config={"displayModeBar": False},
                             id="chart-trend",
                         ),
