@@ -391,15 +391,11 @@ def load_households(
     ``skip_invalid`` the valid rows load and the rejected rows go to ``<name>.rejects.csv``.
     """
     path = Path(path)
-    # hashing the file and the two look-ups wait on the disk and the database, not on Python:
-    # they run while the file is read
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="riskgrid-load") as pool:
-        sha_future = pool.submit(_sha256, path)
-        grid_index = pool.submit(store.grid_index)
-        site_codes = pool.submit(store.site_codes)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-sha256") as pool:
+        sha_future = pool.submit(_sha256, path)  # hashing releases the GIL: done while reading
         table = read_table(path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet)
         rows, ck = validate_households(
-            table, month=month, grid_index=grid_index.result(), site_codes=site_codes.result(), store=store
+            table, month=month, grid_index=store.grid_index(), site_codes=store.site_codes(), store=store
         )
         sha = sha_future.result()
     report = LoadReport(file=str(path), kind="households", month=month, rows_read=len(rows))
@@ -435,7 +431,8 @@ def load_households(
                 progress("计算指标 figures", 0, len(months))
 
         # the figures of the new months are computed while the rows are written
-        store.refresh_figures(conn, months, snapshots=fresh, alongside=write_rows)
+        written = {m: good if len(months) == 1 else good[good["month"] == m] for m in months if m not in fresh}
+        store.refresh_figures(conn, months, snapshots=fresh, alongside=write_rows, written=written)
         store.record_load(
             conn,
             kind="households",

@@ -147,7 +147,8 @@ class Store:
         ``new`` promises that no row of ``frame`` is in the table yet and that its keys are
         distinct (a month loaded for the first time): rows are then inserted without the
         conflict clause. ``progress(done)`` is called after every ``chunk_rows`` rows (all
-        rows if not given) are written; ``sending()`` once, when the database starts on them.
+        rows if not given) are written. ``sending()``, if given, is called once the database
+        works on the rows on its own (PostgreSQL) so that other work can go on meanwhile.
 
         On SQLite rows go many to a statement, and a column that is NULL, or one value, for a
         whole group of rows is written into the statement instead of being bound row by row:
@@ -163,8 +164,8 @@ class Store:
             return self._upsert_copy(
                 conn, table, cols, keys, updates, frame, new=new, chunk_rows=chunk_rows, progress=progress, sending=sending
             )
-        if sending is not None:
-            sending()
+        # SQLite works in this thread, holding the GIL between statements: the figures are
+        # better computed after the rows than fighting them for it, so ``sending`` is not called
         if chunk_rows and len(frame) > chunk_rows:
             for start in range(0, len(frame), chunk_rows):
                 part = frame.iloc[start : start + chunk_rows]
@@ -197,7 +198,17 @@ class Store:
             if isinstance(array, pd.arrays.ArrowStringArray):
                 arrow = array.__arrow_array__().combine_chunks()
                 missing = arrow.is_null().to_numpy(zero_copy_only=False) if arrow.null_count else None
-                values = lambda: arrow.to_numpy(zero_copy_only=False)  # noqa: E731 - None where null
+
+                def values(arrow=arrow) -> np.ndarray:
+                    """Python strings, None where null; a column of few distinct values makes
+                    one string per value and shares it."""
+                    sample = arrow.slice(0, 2048)
+                    if len(arrow) > 4096 and pc.count_distinct(sample).as_py() * 16 < len(sample):
+                        encoded = pc.dictionary_encode(arrow)
+                        pool = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+                        return pool[encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()]
+                    return arrow.to_numpy(zero_copy_only=False)
+
                 if missing is None and pc.all(pc.equal(arrow, arrow[0])).as_py():
                     return values, None, literal(arrow[0].as_py())
             elif isinstance(array, pd.arrays.IntegerArray | pd.arrays.FloatingArray):
@@ -328,8 +339,10 @@ class Store:
             if isinstance(array, pd.arrays.ArrowStringArray):
                 text = array.__arrow_array__().combine_chunks()
             elif isinstance(dtype, np.dtype) and dtype.kind == "O":
-                values = series.to_numpy()
                 missing = series.isna().to_numpy()
+                if missing.all():
+                    return pa.nulls(len(series), large), False, False
+                values = series.to_numpy()
                 if not all(type(v) is str for v in values[~missing]):
                     return None
                 text = pa.array(np.where(missing, None, values), type=large, from_pandas=True)
@@ -406,9 +419,26 @@ class Store:
                         progress(sent)
             if not new:
                 set_clause = ",".join(f"{c}=excluded.{c}" for c in updates)
+                # a row whose every column is already as given is left as it is: the result is
+                # the same, without a new row version and index entries (floats by their bits)
+                known = schema.metadata.tables.get(table)
+                plain = known is not None and all(
+                    c in known.c and isinstance(known.c[c].type, sa.Text | sa.Integer | sa.Float | sa.Date | sa.Boolean)
+                    for c in updates
+                )
+                unchanged = ""
+                if plain and updates:
+
+                    def side(row: str, c: str) -> str:
+                        return f"float8send({row}.{c})" if isinstance(known.c[c].type, sa.Float) else f"{row}.{c}"
+
+                    unchanged = (
+                        f" WHERE ({','.join(side(table, c) for c in updates)})"
+                        f" IS DISTINCT FROM ({','.join(side('excluded', c) for c in updates)})"
+                    )
                 cur.execute(
                     f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {target} "
-                    f"ON CONFLICT ({','.join(keys)}) DO UPDATE SET {set_clause}"
+                    f"ON CONFLICT ({','.join(keys)}) DO UPDATE SET {set_clause}{unchanged}"
                 )
                 cur.execute(f"DROP TABLE {target}")
         return len(frame)
@@ -673,7 +703,7 @@ class Store:
         ``new``: none of these rows is stored yet and their keys are distinct (their months had
         no rows before this load), so they are inserted without looking for conflicts.
         ``progress(done)`` is called after every ``chunk_rows`` rows and at the end;
-        ``sending()`` once, when the database has the first rows to work on.
+        ``sending()`` (PostgreSQL) once the server has rows to work on by itself.
         """
         import numpy as np
         import pyarrow as pa
@@ -804,6 +834,7 @@ class Store:
         snapshots: dict[str, pd.DataFrame] | None = None,
         *,
         alongside: Any = None,
+        written: dict[str, pd.DataFrame] | None = None,
     ) -> None:
         """Recompute the stored figures of the given months (all months by default).
 
@@ -814,6 +845,10 @@ class Store:
         rows). It calls ``begin()`` once the database is busy with them; from then on a second
         thread computes the figures of the ``snapshots`` months, which need nothing from the
         database but the units and sites, read before.
+
+        ``written`` hands over the rows just upserted into a month that had rows before: when
+        the month now holds no other row (the file named every household of it), they are its
+        complete snapshot too, and nothing is read back.
         """
         snapshots = snapshots or {}
         h = schema.households
@@ -858,10 +893,17 @@ class Store:
                     if not started:
                         started.append(pool.submit(compute_ahead))
 
-                import os
-                alongside((lambda: None) if os.environ.get("RG_SEQ") else begin)
+                alongside(begin)
                 begin()  # if the writer never said when
                 computed = started[0].result()
+        if written:
+            snapshots = dict(snapshots)
+            for month, rows in written.items():
+                stored = conn.execute(
+                    sa.select(sa.func.count()).select_from(h).where(h.c.month == month)
+                ).scalar()
+                if stored == len(rows) and month not in snapshots:
+                    snapshots[month] = rows
         parent = dict(zip(units["code"], units["parent_code"], strict=True))
         level = dict(zip(units["code"], units["level"], strict=True))
         for month in sorted(set(months)):
