@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import Issue, LoadError
@@ -91,7 +93,30 @@ def _rows_from_xlsx(path: Path, sheet: str | None) -> tuple[list[list[str]], str
             [Issue(str(path), None, None, None, sheet, f"找不到工作表 (sheet: not found; sheets: {', '.join(names)})")],
         )
     rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return [[_cell_text(v) for v in row] for row in rows], name
+    return rows, name
+
+
+def _text_column(values: Sequence[object]) -> pa.Array:
+    """One column of sheet cells as text, as ``_cell_text`` gives it: a column of text cells
+    only (the usual export) goes to pyarrow as it is; any other is converted cell by cell."""
+    try:
+        text = pa.array(values, type=pa.large_string())
+        return pc.fill_null(text, "") if text.null_count else text  # None: an empty cell
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_cell_text(v) for v in values], type=pa.large_string())
+
+
+def _xlsx_frame(header: list[object], body: list[list[object]]) -> pd.DataFrame:
+    """The rows below the header as a frame of text columns, as wide as the header."""
+    width = len(header)
+    if any(len(r) != width for r in body):
+        body = [(list(r) + [""] * width)[:width] for r in body]
+    columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
+    frame = pd.DataFrame(
+        {i: pd.arrays.ArrowStringArray(_text_column(col), dtype=_STR) for i, col in enumerate(columns)}
+    )
+    frame.columns = _unique(header)
+    return frame
 
 
 def read_table(
@@ -108,14 +133,11 @@ def read_table(
     sheet_name: str | None = None
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         rows, sheet_name = _rows_from_xlsx(path, sheet)
-        header_idx = find_header_row(rows, spec, required)
+        head_rows = [[_cell_text(v) for v in row] for row in rows[:15]]
+        header_idx = find_header_row(head_rows, spec, required)
         if header_idx is None:
-            raise _no_header(file, spec, required, rows, sheet_name)
-        header = rows[header_idx]
-        body = rows[header_idx + 1 :]
-        width = len(header)
-        body = [(r + [""] * width)[:width] for r in body]
-        frame = pd.DataFrame(body, columns=_unique(header), dtype=object)
+            raise _no_header(file, spec, required, head_rows, sheet_name)
+        frame = _xlsx_frame(head_rows[header_idx], rows[header_idx + 1 :])
     elif suffix in (".csv", ".txt", ".tsv"):
         data = path.read_bytes()
         try:  # what detect_encoding would say, decoding only once
