@@ -121,7 +121,7 @@ def load_households_cmd(
     month: Annotated[str | None, typer.Option(help="Snapshot month YYYY-MM (else the 统计月份 column).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")] = None,
     skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv.")
+        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv (NAME.rejects.xlsx for an Excel file).")
     ] = False,
     db: DbOption = None,
 ) -> None:

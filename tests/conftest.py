@@ -88,7 +88,12 @@ def make_store(tmp_path) -> Iterator[Callable[..., Store]]:
         if schema:
             admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                # a test that leaks an open transaction would hang this DROP: fail fast instead
+                conn.execute(sa.text("SET lock_timeout = '20s'"))
+                try:
+                    conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                except sa.exc.OperationalError as exc:
+                    pytest.fail(f"test schema {schema} still locked: a connection was left open ({exc.orig})")
             admin.dispose()
 
 

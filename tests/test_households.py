@@ -69,6 +69,32 @@ def test_skip_invalid_loads_the_rest_and_rejects_exactly_those_rows(store, grids
     assert store.stats()["households"] == 26
 
 
+def test_skip_invalid_on_an_excel_file_writes_an_excel_reject_file(store, grids, tmp_path):
+    import openpyxl
+
+    _, rows = _bad_file(tmp_path, grids)
+    path = tmp_path / "bad.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("农户")
+    sheet.write(0, 0, "监测对象明细表")  # a title row above the header
+    sheet.write_row(1, 0, list(rows[0]))
+    for i, row in enumerate(rows, start=2):
+        sheet.write_row(i, 0, list(row.values()))
+    book.close()
+    report = load_households(store, path, month="2024-10", skip_invalid=True)
+    assert (report.rows_loaded, report.rows_rejected) == (26, 4)
+    assert report.reject_file == str(tmp_path / "bad.rejects.xlsx")
+    sheet = openpyxl.load_workbook(report.reject_file, read_only=True).active
+    assert sheet.title == "农户"
+    header, *body = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[0] == "行号 (row)" and header[-1] == "错误原因 (reasons)"
+    assert [r[0] for r in body] == [5, 8, 12, 17]  # the row numbers Excel shows for them
+    for r, original in zip(body, (rows[2], rows[5], rows[9], rows[14]), strict=True):
+        cells = dict(zip(header, r, strict=True))
+        assert {k: cells[k] or "" for k in original} == original  # the row unchanged
+    assert "证件号码" in body[0][-1] and "家庭人均纯收入" in body[3][-1]
+
+
 def test_xlsx_with_title_rows_serial_dates_and_text_numbers(store, grids, tmp_path):
     path = tmp_path / "export.xlsx"
     book = xlsxwriter.Workbook(str(path))
