@@ -48,6 +48,15 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
 # 致贫返贫风险1 … 致贫返贫风险5: up to five cause columns
 CAUSE_COLUMN_RE = re.compile(r"^致贫返贫风险([1-5])$|^risk_cause_?([1-5])$")
 
+SIGNAL_HEADERS: dict[str, tuple[str, ...]] = {
+    "id_number": ("证件号码", "身份证号码", "户主证件号码"),
+    "household_id": ("户编号",),
+    "department": ("来源部门",),
+    "signal": ("预警类型",),
+    "amount": ("金额",),
+    "occurred_on": ("发生日期",),
+}
+
 SITE_HEADERS: dict[str, tuple[str, ...]] = {
     "site_code": ("安置点编码",),
     "site_name": ("安置点名称",),

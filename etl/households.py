@@ -66,11 +66,12 @@ TYPE_VALUES = {"脱贫户": "lifted", "lifted": "lifted", "一般户": "general"
 Progress = Callable[[str, int, int], None]
 
 
-class _Checker:
+class Checker:
     """Collects issues column by column, with the row number as Excel shows it."""
 
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, headers: dict[str, tuple[str, ...]] = HOUSEHOLD_HEADERS):
         self.table = table
+        self.headers = headers
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
         self.bad = np.zeros(len(table.frame), dtype=bool)
@@ -93,7 +94,7 @@ class _Checker:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        header = column or self.table.column_of(ident) or HOUSEHOLD_HEADERS.get(ident, (ident,))[0]
+        header = column or self.table.column_of(ident) or self.headers.get(ident, (ident,))[0]
         raw = self.raw(ident) if column is None else self._column(column)
         rows = np.flatnonzero(mask)
         if self._excel_rows is None:
@@ -195,9 +196,9 @@ def validate_households(
     grid_index: pd.DataFrame,
     site_codes: set[str],
     store: Store,
-) -> tuple[pd.DataFrame, _Checker]:
+) -> tuple[pd.DataFrame, Checker]:
     """Every row's problems, and the normalised rows (bad ones included, masked by checker.bad)."""
-    ck = _Checker(table)
+    ck = Checker(table)
     n = len(table.frame)
     blank = pd.Series("", index=table.frame.index, dtype="str")
     c = {
@@ -371,7 +372,7 @@ def reject_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.rejects{suffix}")
 
 
-def write_rejects(table: Table, ck: _Checker, path: Path) -> Path:
+def write_rejects(table: Table, ck: Checker, path: Path) -> Path:
     """The rejected rows unchanged, with their Excel row number and reasons, beside the input.
     Cells are written as the text read from the input, so that nothing is reformatted."""
     out = reject_path(path)

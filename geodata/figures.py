@@ -15,6 +15,9 @@ Definitions (also in README.md):
   unit; households_with_labour: relocated households with labour_count >= 1;
   employment_coverage: the share of those with at least one member employed.
 - risk_level: the highest open level (red > yellow > blue) among its households, else "none".
+- warnings: department warnings (部门预警) that occurred in the month, on households of the unit:
+  signals, the households they concern, and of those the households not monitored in this
+  month's snapshot (unmonitored_households: to be checked, 待核查); by_department counts signals.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ def _month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else numerator / denominator
+
+
+def empty_warnings() -> dict[str, Any]:
+    return {"signals": 0, "households": 0, "unmonitored_households": 0, "by_department": {}}
 
 
 def empty_figures() -> dict[str, Any]:
@@ -64,6 +71,7 @@ def empty_figures() -> dict[str, Any]:
             "employed_households": 0,
             "employment_coverage": None,
         },
+        "warnings": empty_warnings(),
     }
 
 
@@ -164,18 +172,43 @@ def _causes(df: pd.DataFrame) -> pd.DataFrame:
     return exploded.rename("cause").to_frame()
 
 
+def _warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The ``warnings`` figures per unit code, from the month's signals (household_id,
+    department and the unit codes of the household when the signal was matched)."""
+    monitored = set(df.loc[df["category"].isin(CATEGORIES), "household_id"])
+    s = signals.assign(unmonitored=~signals["household_id"].isin(monitored))
+    out: dict[str, dict[str, Any]] = {}
+    for level in LEVELS:
+        key = f"{level}_code"
+        part = s.dropna(subset=[key])
+        for code, group in part.groupby(key, sort=False):
+            departments = group["department"].value_counts()
+            out[code] = {
+                "signals": len(group),
+                "households": int(group["household_id"].nunique()),
+                "unmonitored_households": int(group.loc[group["unmonitored"], "household_id"].nunique()),
+                "by_department": {
+                    d: int(n) for d, n in sorted(departments.items(), key=lambda kv: (-kv[1], kv[0]))
+                },
+            }
+    return out
+
+
 def compute_month(
     households: pd.DataFrame,
     month: str,
     units: pd.DataFrame,
     sites: pd.DataFrame,
     lines: Lines,
+    signals: pd.DataFrame | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Figures per unit code and per site code for one month's snapshot.
 
     ``units`` has columns code, level, county_code, township_code, village_code (every unit,
     also those with no households); ``sites`` has site_code, county_code, township_code,
-    village_code, grid_code.
+    village_code, grid_code. ``signals``: the department warnings that occurred in the month
+    (household_id, department, county_code … grid_code); ``households`` then needs
+    household_id too.
     """
     df = households.reset_index(drop=True)
     flags = _flags(df, month, lines)
@@ -216,10 +249,12 @@ def compute_month(
         if col in sites.columns:
             for code, n in sites.dropna(subset=[col]).groupby(col).size().items():
                 sites_per_unit[code] = int(n)
+    warnings = _warning_figures(df, signals) if signals is not None and len(signals) else {}
     for code in units["code"]:
         fig = result.setdefault(code, empty_figures())
         fig["grids"] = grids_per_unit.get(code, 0)
         fig["sites"]["count"] = sites_per_unit.get(code, 0)
+        fig["warnings"] = warnings.get(code, empty_warnings())
 
     # per resettlement site: the relocated households whose site_code names it
     site_result: dict[str, dict[str, Any]] = {}

@@ -48,6 +48,8 @@ CAUSES: tuple[str, ...] = (
 )
 CHANNELS: tuple[str, ...] = ("农户自主申报", "干部走访排查", "部门筛查预警", "舆情信访研判", "其他")
 ELIMINATION_MODES: tuple[str, ...] = ("帮扶消除", "自然消除")
+# 部门预警: the departments whose data raises warnings about households (data contract §4)
+DEPARTMENTS: tuple[str, ...] = ("医保", "民政", "残联", "教育", "住建", "人社", "应急", "乡村振兴", "其他")
 MEASURES: tuple[str, ...] = (
     "产业帮扶",
     "就业帮扶",

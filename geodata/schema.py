@@ -159,6 +159,35 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+SIGNAL_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "department",
+    "signal",
+    "occurred_on",
+    "month",
+    "amount",
+    "grid_code",
+    "village_code",
+    "township_code",
+    "county_code",
+)
+# 部门预警: one row per signal from a department's data, matched to a household at load time.
+# The ID number a department matched on is not kept: the household number is enough.
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("household_id", sa.Text, primary_key=True),
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("signal", sa.Text, primary_key=True),
+    sa.Column("occurred_on", sa.Date, primary_key=True),
+    sa.Column("month", sa.Text, nullable=False),
+    sa.Column("amount", sa.Float),
+    sa.Column("grid_code", sa.Text, nullable=False),
+    sa.Column("village_code", sa.Text),
+    sa.Column("township_code", sa.Text),
+    sa.Column("county_code", sa.Text),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import schema
-from .figures import compute_month
+from .figures import compute_month, empty_warnings
 from .geometry import (
     areas_km2,
     as_multipolygon,
@@ -822,6 +822,75 @@ class Store:
         with self.engine.connect() as conn:
             return set(conn.execute(sa.select(schema.sites.c.site_code)).scalars())
 
+    # ------------------------------------------------------------------ department warnings
+    def household_keys(self, conn: Connection | None = None) -> pd.DataFrame:
+        """What a department warning is matched against: household_id, id_number and the unit
+        codes of every household in the latest snapshot month (empty before any is loaded)."""
+        h = schema.households
+        cols = ["household_id", "id_number", "grid_code", "village_code", "township_code", "county_code"]
+
+        def read(c: Connection) -> pd.DataFrame:
+            month = c.execute(sa.select(sa.func.max(h.c.month))).scalar()
+            if month is None:
+                return pd.DataFrame(columns=cols, dtype=object)
+            return self._read_frame(c, month, cols)
+
+        if conn is not None:
+            return read(conn)
+        with self.engine.connect() as c:
+            return read(c)
+
+    def upsert_signals(self, conn: Connection, frame: pd.DataFrame) -> int:
+        """Insert or update department warnings by (household_id, department, signal,
+        occurred_on); a signal given again with another amount updates it."""
+        frame = frame.copy()
+        frame["occurred_on"] = pd.to_datetime(frame["occurred_on"]).dt.strftime("%Y-%m-%d").astype(object)
+        return self._upsert(
+            conn,
+            "signals",
+            schema.SIGNAL_COLUMNS,
+            ["household_id", "department", "signal", "occurred_on"],
+            frame,
+        )
+
+    def signals_frame(
+        self,
+        conn: Connection | None = None,
+        *,
+        month: str | None = None,
+        household_id: str | None = None,
+        unit: Unit | None = None,
+    ) -> pd.DataFrame:
+        """Department warnings, newest first: of a month, a household and/or inside a unit."""
+        s = schema.signals
+        query = sa.select(*[s.c[c] for c in schema.SIGNAL_COLUMNS])
+        if month is not None:
+            query = query.where(s.c.month == month)
+        if household_id is not None:
+            query = query.where(s.c.household_id == household_id)
+        if unit is not None:
+            query = query.where(s.c[f"{unit.level}_code"] == unit.code)
+        query = query.order_by(s.c.occurred_on.desc(), s.c.household_id, s.c.department, s.c.signal)
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
+    def _signals_by_month(self, conn: Connection, months: Sequence[str]) -> dict[str, pd.DataFrame]:
+        s = schema.signals
+        wanted = sorted(set(months))
+        if not wanted:
+            return {}
+        rows = conn.execute(
+            sa.select(s.c.month, s.c.household_id, s.c.department, *[s.c[f"{lv}_code"] for lv in LEVELS]).where(
+                s.c.month.in_(wanted)
+            )
+        ).all()
+        if not rows:
+            return {}
+        frame = pd.DataFrame(rows, columns=["month", "household_id", "department", *[f"{lv}_code" for lv in LEVELS]])
+        return {m: part.drop(columns="month") for m, part in frame.groupby("month", sort=False)}
+
     # ------------------------------------------------------------------ figures
     def month_has_rows(self, conn: Connection, month: str) -> bool:
         h = schema.households
@@ -860,6 +929,7 @@ class Store:
         units = self.units_frame(conn)
         sites = self.sites_frame(conn)
         cols = [
+            "household_id",
             "grid_code",
             "village_code",
             "township_code",
@@ -877,6 +947,7 @@ class Store:
             "labor_count",
             "employed_count",
         ]
+        signals = self._signals_by_month(conn, months)
         computed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         if alongside is not None:
             from concurrent.futures import ThreadPoolExecutor
@@ -884,7 +955,10 @@ class Store:
             ahead = {m: snapshots[m][cols].copy() for m in sorted(set(months)) if m in snapshots}
 
             def compute_ahead() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-                return {m: compute_month(f, m, units, sites, self.lines) for m, f in ahead.items()}
+                return {
+                    m: compute_month(f, m, units, sites, self.lines, signals=signals.get(m))
+                    for m, f in ahead.items()
+                }
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-figures") as pool:
                 started: list[Any] = []
@@ -914,7 +988,9 @@ class Store:
                     frame = snapshots[month][cols]
                 else:
                     frame = self._read_frame(conn, month, cols)
-                per_unit, per_site = compute_month(frame, month, units, sites, self.lines)
+                per_unit, per_site = compute_month(
+                    frame, month, units, sites, self.lines, signals=signals.get(month)
+                )
             conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
             conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))
             rows = []
@@ -1133,6 +1209,8 @@ def _ordered(data: dict[str, Any]) -> dict[str, Any]:
     """Causes by count, most first (JSON storage sorts keys)."""
     causes = data.get("by_cause") or {}
     data["by_cause"] = dict(sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
+    # figures stored before department warnings were counted (schema 0002) had none
+    data.setdefault("warnings", empty_warnings())
     return data
 
 

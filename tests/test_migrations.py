@@ -5,7 +5,7 @@ from geodata import Store
 from tests.factories import county_file, load_tiny_grids, write_csv
 
 
-def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path):
+def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, monkeypatch):
     store = make_store(backend)
     # make_store migrates to head; start again from a database at the first revision
     if backend == "sqlite":
@@ -15,6 +15,7 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path):
 
         with store.engine.begin() as conn:
             for table in (
+                "signals",
                 "audit_log",
                 "users",
                 "alembic_version",
@@ -30,14 +31,27 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path):
     store.migrate("0001")
     assert store.schema_version() == "0001"
     grids = list(load_tiny_grids(store)["grid_code"])
-    load_households(
-        store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month="2024-10"
-    )
+    with monkeypatch.context() as m:
+        # this version's loader also reads department warnings, a table revision 0001 lacks
+        m.setattr(Store, "_signals_by_month", lambda self, conn, months: {})
+        load_households(
+            store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month="2024-10"
+        )
     before = store.stats()
     store.migrate()
-    assert store.schema_version() == "0002"
+    assert store.schema_version() == "0003"
     assert store.stats() == before
     from geodata.access import Users
 
     Users(store).add("admin", "long-enough-pw", "admin", None)
     assert Users(store).authenticate("admin", "long-enough-pw").role == "admin"
+    # and the upgraded store takes department warnings (revision 0003)
+    from etl.signals import load_signals
+
+    warnings = tmp_path / "w.csv"
+    warnings.write_text("户编号,来源部门,预警类型,发生日期\nH0000030,医保,大额医疗支出,2024-10-08\n", encoding="utf-8")
+    assert load_signals(store, warnings).rows_loaded == 1
+    assert store.stats()["warnings"]["signals"] == 1
+    assert {k: v for k, v in store.stats().items() if k != "warnings"} == {
+        k: v for k, v in before.items() if k != "warnings"
+    }
