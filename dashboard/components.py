@@ -253,6 +253,7 @@ def stat_cards(stats: dict[str, Any]) -> html.Div:
     open_ = stats["open_by_level"]
     new = stats["new_this_month"]
     lines = stats["lines"]
+    warnings = stats["warnings"]
     cards = [
         card(
             "monitored_households",
@@ -327,6 +328,13 @@ def stat_cards(stats: dict[str, Any]) -> html.Div:
             fmt.households(stats["households"]),
             stats["households"],
             f"{fmt.persons(stats['persons'])} · {fmt.num(stats.get('grids'))} 个网格",
+        ),
+        card(
+            "warned_households",
+            "本月部门预警",
+            fmt.households(warnings["households"]),
+            warnings["households"],
+            f"{fmt.num(warnings['signals'])} 条 · 未纳入监测 {fmt.households(warnings['unmonitored_households'])}",
         ),
     ]
     return html.Div(cards, className="rg-cards", id="rg-cards")

@@ -381,6 +381,17 @@ class ScopedStore:
         if not show:
             row["head_name"] = mask_name(row["head_name"])
             row["id_number"] = mask_id_number(row["id_number"])
+        # its department warnings, newest first (part of the same logged look)
+        signals = self.store.signals_frame(household_id=household_id)
+        row["signals"] = [
+            {
+                "department": s.department,
+                "signal": s.signal,
+                "occurred_on": s.occurred_on,
+                "amount": None if s.amount != s.amount else s.amount,
+            }
+            for s in signals.itertuples(index=False)
+        ]
         log(
             self.store,
             self.principal,

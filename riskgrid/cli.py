@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-load_app = typer.Typer(help="加载数据 Load grids, households or resettlement sites.", no_args_is_help=True)
+load_app = typer.Typer(help="加载数据 Load grids, households, resettlement sites or department warnings.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
 
 
@@ -150,6 +150,22 @@ def load_sites_cmd(
     _run_load(load_sites, store, path)
 
 
+@load_app.command("warnings")
+def load_warnings_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV or XLSX of department warnings (部门预警数据)")],
+    sheet: Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv (NAME.rejects.xlsx for an Excel file).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """加载部门预警数据 Load department warnings, matched to the households of the latest month."""
+    from etl.signals import load_signals
+
+    store = open_store(_settings(db))
+    _run_load(load_signals, store, path, sheet=sheet, skip_invalid=skip_invalid)
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f}%"
 
@@ -188,6 +204,9 @@ def print_stats(stats: dict[str, Any]) -> None:
     table.add_row("就业覆盖率 employment coverage", _pct(s["employment_coverage"]))
     causes = ", ".join(f"{k} {v:,}" for k, v in list(stats["by_cause"].items())[:8])
     table.add_row("风险类型 causes (户)", causes or "—")
+    w = stats["warnings"]
+    table.add_row("部门预警 department warnings", f"{w['signals']:,} 条 {w['households']:,} 户")
+    table.add_row("预警未纳入监测 warned, not monitored", f"{w['unmonitored_households']:,} 户")
     console.print(table)
 
 
@@ -252,6 +271,10 @@ def demo(
         for i, (month, path) in enumerate(files.households, start=1):
             report = load_households(store, path, month=month)
             bar.update(task, completed=i, description=f"农户 {month}: {report.rows_loaded:,}")
+    if files.warnings is not None:
+        from etl.signals import load_signals
+
+        _run_load(load_signals, store, files.warnings)
     with store.write() as conn:
         store.set_meta(conn, "demo", "1")
     console.print(f"演示县已加载 demo county loaded in {time.perf_counter() - started:.1f} s: {settings.db}")

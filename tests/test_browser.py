@@ -134,6 +134,7 @@ def expected_values(s: dict[str, Any]) -> dict[str, str]:
         "below_monitoring_households": s["below_monitoring_line"]["households"],
         "below_observation_households": s["below_observation_line"]["households"],
         "all_households": s["households"],
+        "warned_households": s["warnings"]["households"],
     }
     return {k: str(v) for k, v in values.items()}
 

@@ -58,6 +58,7 @@ def expected_cards(s: dict) -> dict[str, str]:
         "below_monitoring_households": f"{s['below_monitoring_line']['households']:,} 户",
         "below_observation_households": f"{s['below_observation_line']['households']:,} 户",
         "all_households": f"{s['households']:,} 户",
+        "warned_households": f"{s['warnings']['households']:,} 户",
     }
 
 

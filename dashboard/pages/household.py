@@ -130,9 +130,45 @@ def household_layout(
                 components.month_dropdown("household-month", loaders.months(), resolved),
             ),
             html.Dl(rows, className="rg-panel rg-fields"),
+            signals_panel(record.get("signals") or []),
             toggle,
         ],
         className="rg-page rg-household-page",
+    )
+
+
+def signals_panel(signals: list[dict[str, Any]]) -> Component:
+    """The household's department warnings (部门预警), newest first."""
+    if not signals:
+        return html.Div(
+            [html.H3("部门预警"), html.P("没有部门预警记录。", className="rg-hint")],
+            className="rg-panel rg-signals",
+            id="household-signals",
+        )
+    rows = [
+        html.Tr(
+            [
+                html.Td(fmt.date_text(s["occurred_on"])),
+                html.Td(s["department"]),
+                html.Td(s["signal"]),
+                html.Td(fmt.yuan(s["amount"]), className="rg-num"),
+            ]
+        )
+        for s in signals
+    ]
+    return html.Div(
+        [
+            html.H3(f"部门预警（{len(signals)} 条）"),
+            html.Table(
+                [
+                    html.Thead(components.header_row(["发生日期", "来源部门", "预警类型", "金额"], {3})),
+                    html.Tbody(rows),
+                ],
+                className="rg-table",
+            ),
+        ],
+        className="rg-panel rg-signals",
+        id="household-signals",
     )
 
 
