@@ -1210,7 +1210,10 @@ def _ordered(data: dict[str, Any]) -> dict[str, Any]:
     causes = data.get("by_cause") or {}
     data["by_cause"] = dict(sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
     # figures stored before department warnings were counted (schema 0002) had none
-    data.setdefault("warnings", empty_warnings())
+    warnings = data.setdefault("warnings", empty_warnings())
+    warnings["by_department"] = dict(
+        sorted(warnings["by_department"].items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     return data
 
 

@@ -70,6 +70,41 @@ def test_bad_file_exits_2_with_every_error(loaded, tmp_path):
     assert store.dump() == before
 
 
+def test_load_warnings_command(loaded, tmp_path):
+    url, store, grids = loaded
+    from tests.factories import id_number
+
+    good = tmp_path / "w.csv"
+    good.write_text(
+        "证件号码,户编号,来源部门,预警类型,金额,发生日期\n"
+        ",H0001500,医保局,大额医疗支出,52000,2024-10-03\n"
+        ",H0000002,民政,收入骤减,,2024-10-09\n",
+        encoding="utf-8-sig",
+    )
+    result = runner.invoke(app, ["load", "warnings", str(good), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "加载 loaded 2" in result.output
+    table = runner.invoke(app, ["stats", "--db", url]).output
+    assert "2 条 2 户" in next(line for line in table.splitlines() if "部门预警" in line)
+    # H0001500 is not monitored, H0000002 is
+    assert next(line for line in table.splitlines() if "预警未纳入监测" in line).rstrip(" │").endswith(" 1 户")
+    shown = json.loads(runner.invoke(app, ["stats", "--json", "--db", url]).stdout)
+    assert shown == store.stats()
+    assert shown["warnings"]["by_department"] == {"医保": 1, "民政": 1}
+
+    bad = tmp_path / "bad_w.csv"
+    # the fixture's households 7 and 1007 share a head's ID number: which one is meant?
+    bad.write_text(
+        f"证件号码,户编号,来源部门,预警类型,金额,发生日期\n{id_number(7)},,医保,大额医疗支出,,2024-10-03\n",
+        encoding="utf-8-sig",
+    )
+    before = store.dump()
+    result = runner.invoke(app, ["load", "warnings", str(bad), "--db", url])
+    assert result.exit_code == 2
+    assert "第 2 行" in result.output and "匹配到多户" in result.output
+    assert store.dump() == before
+
+
 def test_migrate_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     for _ in range(2):
