@@ -42,6 +42,16 @@ DbOption = Annotated[
 ]
 
 
+SheetOption = Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Load the valid rows; write rejected rows to NAME.rejects.csv (NAME.rejects.xlsx for an Excel file).",
+    ),
+]
+
+
 def _settings(db: str | None = None, **overrides: Any) -> Settings:
     return load_settings(db=db, **overrides)
 
@@ -119,10 +129,8 @@ def load_grids_cmd(
 def load_households_cmd(
     path: Annotated[Path, typer.Argument(help="XLSX or CSV export of household records")],
     month: Annotated[str | None, typer.Option(help="Snapshot month YYYY-MM (else the 统计月份 column).")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")] = None,
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv (NAME.rejects.xlsx for an Excel file).")
-    ] = False,
+    sheet: SheetOption = None,
+    skip_invalid: SkipInvalidOption = False,
     db: DbOption = None,
 ) -> None:
     """加载农户数据 Load household records as a monthly snapshot."""
@@ -153,10 +161,8 @@ def load_sites_cmd(
 @load_app.command("warnings")
 def load_warnings_cmd(
     path: Annotated[Path, typer.Argument(help="CSV or XLSX of department warnings (部门预警数据)")],
-    sheet: Annotated[str | None, typer.Option(help="Sheet name or number (default: the first).")] = None,
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Load the valid rows; write rejected rows to NAME.rejects.csv (NAME.rejects.xlsx for an Excel file).")
-    ] = False,
+    sheet: SheetOption = None,
+    skip_invalid: SkipInvalidOption = False,
     db: DbOption = None,
 ) -> None:
     """加载部门预警数据 Load department warnings, matched to the households of the latest month."""
