@@ -151,7 +151,7 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         store.upsert_signals(conn, good)
         touched = sorted(set(good["month"]) & snapshot_months)
         if touched:
-            store.refresh_figures(conn, touched)
+            store.refresh_warning_figures(conn, touched)
         store.record_load(
             conn,
             kind="warnings",

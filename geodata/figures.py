@@ -172,24 +172,31 @@ def _causes(df: pd.DataFrame) -> pd.DataFrame:
     return exploded.rename("cause").to_frame()
 
 
-def _warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The ``warnings`` figures per unit code, from the month's signals (household_id,
-    department and the unit codes of the household when the signal was matched)."""
+    department and the unit codes of the household when the signal was matched); ``df``: the
+    month's households (household_id, category), at least those the signals concern."""
     monitored = set(df.loc[df["category"].isin(CATEGORIES), "household_id"])
     s = signals.assign(unmonitored=~signals["household_id"].isin(monitored))
     out: dict[str, dict[str, Any]] = {}
     for level in LEVELS:
         key = f"{level}_code"
         part = s.dropna(subset=[key])
-        for code, group in part.groupby(key, sort=False):
-            departments = group["department"].value_counts()
+        if not len(part):
+            continue
+        grouped = part.groupby(key, sort=False)
+        counts = grouped.size()
+        households = grouped["household_id"].nunique()
+        unmonitored = part[part["unmonitored"]].groupby(key, sort=False)["household_id"].nunique()
+        departments: dict[str, dict[str, int]] = {}
+        for (code, dept), n in part.groupby([key, "department"], sort=False).size().items():
+            departments.setdefault(code, {})[dept] = int(n)
+        for code, n in counts.items():
             out[code] = {
-                "signals": len(group),
-                "households": int(group["household_id"].nunique()),
-                "unmonitored_households": int(group.loc[group["unmonitored"], "household_id"].nunique()),
-                "by_department": {
-                    d: int(n) for d, n in sorted(departments.items(), key=lambda kv: (-kv[1], kv[0]))
-                },
+                "signals": int(n),
+                "households": int(households[code]),
+                "unmonitored_households": int(unmonitored.get(code, 0)),
+                "by_department": dict(sorted(departments[code].items(), key=lambda kv: (-kv[1], kv[0]))),
             }
     return out
 
@@ -249,7 +256,7 @@ def compute_month(
         if col in sites.columns:
             for code, n in sites.dropna(subset=[col]).groupby(col).size().items():
                 sites_per_unit[code] = int(n)
-    warnings = _warning_figures(df, signals) if signals is not None and len(signals) else {}
+    warnings = warning_figures(df, signals) if signals is not None and len(signals) else {}
     for code in units["code"]:
         fig = result.setdefault(code, empty_figures())
         fig["grids"] = grids_per_unit.get(code, 0)

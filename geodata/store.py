@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import schema
-from .figures import compute_month, empty_warnings
+from .figures import compute_month, empty_warnings, warning_figures
 from .geometry import (
     areas_km2,
     as_multipolygon,
@@ -875,6 +875,39 @@ class Store:
             return pd.read_sql(query, conn)
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
+
+    def refresh_warning_figures(self, conn: Connection, months: Sequence[str]) -> None:
+        """Only the ``warnings`` figures of these months, after a warnings load: from the
+        month's signals and the category of the households they concern, by the same
+        computation as ``compute_month`` (``warning_figures``), without reading the month's
+        other households. Figure rows whose warnings did not change are left as they are."""
+        f, h = schema.figures, schema.households
+        signals = self._signals_by_month(conn, months)
+        for month in sorted(set(months)):
+            fresh: dict[str, dict[str, Any]] = {}
+            sig = signals.get(month)
+            if sig is not None and len(sig):
+                ids = sorted(set(sig["household_id"]))
+                rows: list[Any] = []
+                for start in range(0, len(ids), 5000):
+                    rows += conn.execute(
+                        sa.select(h.c.household_id, h.c.category).where(
+                            h.c.month == month, h.c.household_id.in_(ids[start : start + 5000])
+                        )
+                    ).all()
+                frame = pd.DataFrame(rows, columns=["household_id", "category"])
+                fresh = warning_figures(frame, sig)
+            stored = conn.execute(sa.select(f.c.unit_code, f.c.data).where(f.c.month == month)).all()
+            for code, data in stored:
+                fig = json.loads(data)
+                wanted = fresh.get(code, empty_warnings())
+                if fig.get("warnings") != wanted:
+                    fig["warnings"] = wanted
+                    conn.execute(
+                        f.update()
+                        .where(f.c.unit_code == code, f.c.month == month)
+                        .values(data=json.dumps(fig, ensure_ascii=False, sort_keys=True))
+                    )
 
     def _signals_by_month(self, conn: Connection, months: Sequence[str]) -> dict[str, pd.DataFrame]:
         s = schema.signals

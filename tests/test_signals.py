@@ -137,3 +137,20 @@ def test_signals_of_a_month_count_once_its_snapshot_loads(loaded, tmp_path):
     load_households(store, write_csv(tmp_path / "h9.csv", rows), month="2024-09")
     assert store.stats(month="2024-09")["warnings"]["signals"] == 1  # 人社 失业 on H0000021
     assert store.stats(month="2024-10")["warnings"]["signals"] == 4  # unchanged
+
+
+def test_partial_refresh_equals_a_full_recompute(loaded, tmp_path):
+    """A warnings load patches only the warnings figures; they equal what a full recompute of
+    the month from every household gives (one computation)."""
+    store, _ = loaded
+    load_signals(store, write_csv(tmp_path / "w.csv", GOOD))
+    more = _rows(
+        ("", "H0000021", "医保", "大额医疗支出", "9000", "2024-10-21"),
+        ("", "H0000005", "教育", "教育支出", "", "2024-10-02"),
+    )
+    load_signals(store, write_csv(tmp_path / "w2.csv", more))
+    patched = store.dump()["figures"]
+    with store.write() as conn:
+        store.refresh_figures(conn)
+    assert store.dump()["figures"] == patched
+    assert store.stats()["warnings"]["signals"] == 6
