@@ -315,3 +315,26 @@ def test_loaders_accept_the_demo(small, make_store):
     stats = store.stats()
     assert stats["monitored"]["households"] == small.summary["monitored_households"]
     assert stats["eliminated"]["households"] == small.summary["eliminated_households"]
+
+
+def test_demo_warnings_load_and_count(small, make_store):
+    """The demo's department warnings load with no error; each month's figures count them."""
+    from etl.grids import load_grids
+    from etl.households import load_households
+    from etl.signals import load_signals
+
+    store = make_store("sqlite")
+    load_grids(store, small.grids)
+    for month, path in small.households:
+        load_households(store, path, month=month)
+    report = load_signals(store, small.warnings)
+    assert report.rows_loaded == small.summary["warnings"] > 0 and not report.warnings
+    frame = _read(small.warnings)
+    months = frame["发生日期"].str.slice(0, 7)
+    for month, _ in small.households:
+        w = store.stats(month=month)["warnings"]
+        assert w["signals"] == int((months == month).sum())
+        assert 0 < w["unmonitored_households"] < w["households"] <= w["signals"]
+    # about 0.4 % of households a month, by household number or by ID number
+    assert 0.002 < (months == "2026-10").sum() / SMALL["households"] < 0.007
+    assert (frame["户编号"] == "").any() and (frame["证件号码"] == "").any()
