@@ -106,3 +106,18 @@ def backend(request) -> str:
 def store(make_store, backend) -> Store:
     """A fresh, migrated store on each backend."""
     return make_store(backend)
+
+
+NO_SKIPS = bool(os.environ.get("CI")) or os.environ.get("RISKGRID_NO_SKIPS") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI (or ``RISKGRID_NO_SKIPS=1``, as ``.ci/run`` sets) a skipped test fails: every
+    test must run, PostGIS and browser tests included."""
+    outcome = yield
+    report = outcome.get_result()
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which counts as a failure: {reason}"

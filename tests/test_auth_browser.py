@@ -11,7 +11,6 @@ browser was served must be in the audit log.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,13 @@ from geodata.access import Users, audit_rows
 from riskgrid.cli import DEMO_PASSWORD, create_demo_users, demo_accounts
 from riskgrid.settings import Settings
 from tests import test_dashboard_support as support
+from tests.browser_support import chromium, serving
 
 pytestmark = pytest.mark.browser
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 MASKED_ID = re.compile(r"\d{6}\*{8}[\dX]{4}")
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="session")
@@ -83,27 +80,17 @@ def people(demo_db: str) -> tuple[set[str], set[str]]:
 
 @pytest.fixture(scope="module")
 def server(demo_db: str) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
     from dashboard import create_app
 
     app = create_app(Settings(db=demo_db))  # log-in on
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Recorder:

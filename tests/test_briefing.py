@@ -31,19 +31,11 @@ from etl.sites import load_sites
 from geodata import Store
 from geodata.model import RISK_COLORS
 from riskgrid.cli import app
+from tests.browser_support import chromium
 from tests.factories import COUNTY, TOWNSHIP, county_file, load_tiny_grids, write_csv
 
 runner = CliRunner()
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MONTH = "2024-10"
 
 
@@ -314,7 +306,7 @@ def test_missing_font_is_an_error_not_boxes(monkeypatch, tiny):
 
 # ---------------------------------------------------------------------------------- PDF, deck
 def test_pdf_is_one_page_with_embedded_font_and_the_figures(tiny, tmp_path):
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     url, store, _, personal = tiny
     result = runner.invoke(
         app, ["brief", "--unit", COUNTY, "--format", "pdf", "--out", str(tmp_path), "--db", url]
@@ -385,7 +377,7 @@ def test_deck_has_one_titled_slide_per_unit(demo, tmp_path):
 
 # ---------------------------------------------------------------------------------- privacy, errors
 def test_no_household_name_or_id_in_any_output(tiny):
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     _, store, grids, personal = tiny
     assert len(personal) > 1000  # 1,950 household numbers, ID numbers, 15 names
     outputs = {
@@ -465,9 +457,6 @@ def test_html_is_self_contained(tiny):
 
 @pytest.mark.browser
 def test_html_map_opens_offline_with_every_grid_and_the_stats(demo, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
     url, store, personal = demo
     county = store.counties()[0]
     township = store.children(county.code)[0]
@@ -497,59 +486,55 @@ def test_html_map_opens_offline_with_every_grid_and_the_stats(demo, tmp_path):
         text = path.read_text(encoding="utf-8")
         assert not [v for v in personal if v in text]
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for unit, path in ((county, paths[0]), (township, paths[1])):
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                requests: list[str] = []
-                errors: list[str] = []
-                page.on("request", lambda r, seen=requests: seen.append(r.url))
-                page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
-                page.goto(path.as_uri())
-                page.wait_for_selector(".leaflet-interactive", timeout=30_000)
-                grids = store.level_stats("grid", month, unit.code)
-                assert page.locator(".leaflet-interactive").count() == len(grids) > 0
-                assert page.locator(".rg-label").count() == len(store.children(unit.code))
-                assert not errors, errors
-                outside = [u for u in requests if not u.startswith(("file://", "data:"))]
-                assert not outside, outside
+    with chromium() as browser:
+        for unit, path in ((county, paths[0]), (township, paths[1])):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            requests: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r, seen=requests: seen.append(r.url))
+            page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_selector(".leaflet-interactive", timeout=30_000)
+            grids = store.level_stats("grid", month, unit.code)
+            assert page.locator(".leaflet-interactive").count() == len(grids) > 0
+            assert page.locator(".rg-label").count() == len(store.children(unit.code))
+            assert not errors, errors
+            outside = [u for u in requests if not u.startswith(("file://", "data:"))]
+            assert not outside, outside
 
-                props = page.evaluate(
-                    """() => { const out = [];
-                    for (const k of Object.keys(window)) { const v = window[k];
-                      if (v instanceof L.GeoJSON) v.eachLayer(l => {
-                        if (l.feature && l.feature.properties.level === 'grid') out.push(l.feature.properties); }); }
-                    return out; }"""
+            props = page.evaluate(
+                """() => { const out = [];
+                for (const k of Object.keys(window)) { const v = window[k];
+                  if (v instanceof L.GeoJSON) v.eachLayer(l => {
+                    if (l.feature && l.feature.properties.level === 'grid') out.push(l.feature.properties); }); }
+                return out; }"""
+            )
+            assert sorted(p["code"] for p in props) == sorted(grids["code"])
+            for prop in props:
+                stats = store.stats(prop["code"], month)  # what `riskgrid stats` prints
+                assert prop["name"] == stats["unit"]["name"]
+                assert prop["monitored"] == hp(stats["monitored"])
+                assert prop["open_red"] == hp(stats["open_by_level"]["red"])
+                assert prop["open_yellow"] == hp(stats["open_by_level"]["yellow"])
+                assert prop["open_blue"] == hp(stats["open_by_level"]["blue"])
+                cr = stats["clearance_rate"]
+                assert (
+                    prop["clearance"]
+                    == f"{pct(cr['persons'])} (按人) / {pct(cr['households'])} (按户)"
                 )
-                assert sorted(p["code"] for p in props) == sorted(grids["code"])
-                for prop in props:
-                    stats = store.stats(prop["code"], month)  # what `riskgrid stats` prints
-                    assert prop["name"] == stats["unit"]["name"]
-                    assert prop["monitored"] == hp(stats["monitored"])
-                    assert prop["open_red"] == hp(stats["open_by_level"]["red"])
-                    assert prop["open_yellow"] == hp(stats["open_by_level"]["yellow"])
-                    assert prop["open_blue"] == hp(stats["open_by_level"]["blue"])
-                    cr = stats["clearance_rate"]
-                    assert (
-                        prop["clearance"]
-                        == f"{pct(cr['persons'])} (按人) / {pct(cr['households'])} (按户)"
-                    )
-                    assert prop["risk"] == stats["risk_level"]
+                assert prop["risk"] == stats["risk_level"]
 
-                # hover grids until a tooltip shows, then check it against `riskgrid stats`
-                tooltip = None
-                for i in range(min(len(grids), 20)):
-                    page.locator(".leaflet-interactive").nth(i).hover(force=True)
-                    if page.locator(".leaflet-tooltip.foliumtooltip").count():
-                        tooltip = page.inner_text(".leaflet-tooltip.foliumtooltip")
-                        break
-                assert tooltip, "no tooltip on hover"
-                code = re.search(r"编码\s+(\S+)", tooltip).group(1)
-                stats = cli_stats(url, code, month)
-                assert hp(stats["monitored"]) in tooltip
-                assert pct(stats["clearance_rate"]["persons"]) in tooltip
-                assert hp(stats["open_by_level"]["red"]) in tooltip
-                page.close()
-        finally:
-            browser.close()
+            # hover grids until a tooltip shows, then check it against `riskgrid stats`
+            tooltip = None
+            for i in range(min(len(grids), 20)):
+                page.locator(".leaflet-interactive").nth(i).hover(force=True)
+                if page.locator(".leaflet-tooltip.foliumtooltip").count():
+                    tooltip = page.inner_text(".leaflet-tooltip.foliumtooltip")
+                    break
+            assert tooltip, "no tooltip on hover"
+            code = re.search(r"编码\s+(\S+)", tooltip).group(1)
+            stats = cli_stats(url, code, month)
+            assert hp(stats["monitored"]) in tooltip
+            assert pct(stats["clearance_rate"]["persons"]) in tooltip
+            assert hp(stats["open_by_level"]["red"]) in tooltip
+            page.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,24 +21,14 @@ import pytest
 from geodata import Store
 from riskgrid.settings import Settings
 from tests import test_dashboard_support as support
+from tests.browser_support import chromium, serving
 from tests.test_dashboard_support import cli_stats
 
 pytestmark = pytest.mark.browser
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DRAWN = "#map .js-plotly-plot[data-drawn='1']"
 TIMINGS: dict[str, float] = {}
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="session")
@@ -49,27 +38,17 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def server(demo_db: str) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
     from dashboard import create_app
 
     app = create_app(Settings(db=demo_db, login=False))  # single-user mode; log-in: test_auth*
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2, ensure_ascii=False))
 
