@@ -31,6 +31,7 @@ def upsert_rows(
     chunk_rows: int | None = None,
     progress: Any = None,
     sending: Any = None,
+    freeze: bool = False,
 ) -> int:
     """Insert or update ``frame`` rows by ``keys``. Geometry goes as hex EWKB / WKB.
 
@@ -52,7 +53,8 @@ def upsert_rows(
     updates = [c for c in cols if c not in keys]
     if postgres:
         return _upsert_copy(
-            conn, table, cols, keys, updates, frame, new=new, chunk_rows=chunk_rows, progress=progress, sending=sending
+            conn, table, cols, keys, updates, frame, new=new, chunk_rows=chunk_rows, progress=progress,
+            sending=sending, freeze=freeze,
         )
     # SQLite works in this thread, holding the GIL between statements: the figures are
     # better computed after the rows than fighting them for it, so ``sending`` is not called
@@ -200,6 +202,7 @@ def _upsert_copy(
     chunk_rows: int | None = None,
     progress: Any = None,
     sending: Any = None,
+    freeze: bool = False,
 ) -> int:
     """PostgreSQL: COPY the rows in as CSV, sent in slices so that the server parses one
     while the next is made. New rows (``new``) go straight into the table; others through a
@@ -298,7 +301,10 @@ def _upsert_copy(
                 f"CREATE TEMP TABLE {target} ON COMMIT DROP AS "
                 f"SELECT {column_list} FROM {table} WITH NO DATA"
             )
-        with cur.copy(f"COPY {target} ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+        # FREEZE (``freeze``, for a table made in this transaction): rows written as already
+        # visible to all, so the first reads do not rewrite every page to say so
+        options = "FORMAT csv, FREEZE" if freeze and new else "FORMAT csv"
+        with cur.copy(f"COPY {target} ({column_list}) FROM STDIN WITH ({options})") as copy:
             for block, sent in blocks():
                 copy.write(block)
                 if sending is not None:  # the server has work now

@@ -6,6 +6,8 @@ geometries on PostgreSQL and WKB blobs on SQLite, and ``geodata.store`` reads an
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -84,6 +86,15 @@ households = sa.Table(
         for name in HOUSEHOLD_COLUMNS
     ],
 )
+
+
+
+def household_partition(month: str) -> str:
+    """PostgreSQL: the table holding one month of ``households`` (list-partitioned by month)."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"households_{month.replace('-', '_')}"
+
 
 SITE_COLUMNS: tuple[str, ...] = (
     "site_code",

@@ -419,22 +419,64 @@ class Store:
             )
         for col in ("persons", "labor_count", "employed_count"):
             frame[col] = frame[col].astype("Int64")
-        return self._upsert(
-            conn,
-            "households",
-            schema.HOUSEHOLD_COLUMNS,
-            ["month", "household_id"],
-            frame,
-            new=new,
-            chunk_rows=chunk_rows,
-            progress=progress,
-            sending=sending,
-        )
+        keys = ["month", "household_id"]
+        partitioned = self.is_postgis and (
+            conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = 'households'::regclass").scalar() == "p"
+        )  # (not before migration 0004)
+        if not partitioned:
+            return self._upsert(
+                conn, "households", schema.HOUSEHOLD_COLUMNS, keys, frame,
+                new=new, chunk_rows=chunk_rows, progress=progress, sending=sending,
+            )
+        # PostgreSQL: one partition per month (migration 0004)
+        months = sorted(frame["month"].unique())
+        raw = conn.connection.driver_connection
+        existing = {
+            m for m in months
+            if raw.execute("SELECT to_regclass(%s)", (schema.household_partition(m),)).fetchone()[0]
+        }
+        if not new or existing:
+            with raw.cursor() as cur:
+                for m in months:
+                    if m not in existing:
+                        cur.execute(
+                            f"CREATE TABLE {schema.household_partition(m)} PARTITION OF households "
+                            f"FOR VALUES IN ('{m}')"
+                        )
+            return self._upsert(
+                conn, "households", schema.HOUSEHOLD_COLUMNS, keys, frame,
+                new=new, chunk_rows=chunk_rows, progress=progress, sending=sending,
+            )
+        # months never loaded: each into a table of its own, made in this transaction, whose
+        # indexes are built once the rows are in, then attached as the month's partition
+        done = 0
+        for m in months:
+            part = frame if len(months) == 1 else frame[frame["month"] == m]
+            name = schema.household_partition(m)
+            raw.execute(f"CREATE TABLE {name} (LIKE households INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+            self._upsert(
+                conn, name, schema.HOUSEHOLD_COLUMNS, keys, part,
+                new=True, freeze=True, chunk_rows=chunk_rows, sending=sending,
+                progress=(lambda d, base=done: progress(base + d)) if progress else None,
+            )
+            sending = None
+            raw.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (month, household_id)")
+            raw.execute(f"CREATE INDEX ON {name} (month, grid_code)")
+            # the partition's rule as a constraint first: ATTACH then need not scan the rows
+            raw.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_month CHECK (month IS NOT NULL AND month = '{m}')")
+            raw.execute(f"ALTER TABLE households ATTACH PARTITION {name} FOR VALUES IN ('{m}')")
+            raw.execute(f"ALTER TABLE {name} DROP CONSTRAINT {name}_month")
+            done += len(part)
+        return done
 
     def months(self) -> list[str]:
-        h = schema.households
+        """The snapshot months, oldest first: read from the stored figures (a county row per
+        month, written with the month's households), not from all the households."""
+        f = schema.figures
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(h.c.month).distinct().order_by(h.c.month)).all()
+            rows = conn.execute(
+                sa.select(f.c.month).where(f.c.level == "county").distinct().order_by(f.c.month)
+            ).all()
         return [r.month for r in rows]
 
     def latest_month(self) -> str | None:

@@ -200,3 +200,40 @@ def test_old_15_digit_id_is_accepted_and_flagged(store, grids, tmp_path):
     assert report.rows_loaded == 1
     assert [w.field for w in report.warnings] == ["id_number"]
     assert store.household("2024-10", "H0000001")["id_flag"] == "old15"
+
+
+@pytest.mark.postgis
+def test_postgis_keeps_each_month_in_a_partition_and_agrees_with_sqlite(make_store, tmp_path):
+    """PostgreSQL: every month is a partition of households (new months built then attached, a
+    file adding a month to a known one creates it); the figures are those SQLite gives."""
+    import sqlalchemy as sa
+
+    stats: dict[str, list[dict]] = {}
+    for backend in ("sqlite", "postgis"):
+        store = make_store(backend)
+        grids = list(load_tiny_grids(store)["grid_code"])
+        sept = county_file(20, 60, 10, 30, grids, others=10)
+        load_households(store, write_csv(tmp_path / f"{backend}9.csv", sept), month="2024-09")
+        # one file, two months: September corrected (an update), October for the first time
+        mixed = [dict(r, 统计月份="2024-09") for r in sept[:5]]
+        mixed[0]["家庭人口数"] = "9"
+        mixed += [dict(r, 统计月份="2024-10") for r in county_file(20, 60, 12, 36, grids, others=10)]
+        load_households(store, write_csv(tmp_path / f"{backend}mixed.csv", mixed))
+        load_households(store, write_csv(tmp_path / f"{backend}11.csv", sept), month="2024-11")
+        assert store.household("2024-09", sept[0]["户编号"])["persons"] == 9
+        stats[backend] = [store.stats(month=m) for m in ("2024-09", "2024-10", "2024-11")]
+        if backend == "postgis":
+            with store.engine.connect() as conn:
+                parts = conn.execute(
+                    sa.text(
+                        "SELECT c.relname, (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) "
+                        "FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid "
+                        "WHERE h.inhparent = 'households'::regclass ORDER BY 1"
+                    )
+                ).all()
+            assert [tuple(p) for p in parts] == [
+                ("households_2024_09", 2),  # the key and the (month, grid) index
+                ("households_2024_10", 2),
+                ("households_2024_11", 2),
+            ]
+    assert stats["postgis"] == stats["sqlite"]
