@@ -12,7 +12,7 @@ so tests can check the image's words against the figures. Chinese is drawn with 
 registered from its file: if the font is missing the briefing fails instead of drawing boxes.
 
 The HTML map is one self-contained file: Leaflet's script and styles are inlined from
-``assets/vendor/leaflet`` and there is no tile layer, so it opens from a USB stick with no
+``riskgrid/vendor/leaflet`` and there is no tile layer, so it opens from a USB stick with no
 server and no internet.
 """
 
@@ -41,7 +41,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
-import assets
+import riskgrid
 from geodata import Store, StoreError
 from geodata.model import LEVEL_LABELS, RISK_COLORS, RISK_LABELS, Unit, check_month
 
@@ -79,7 +79,7 @@ FONT_FILES = (
 )
 PREFERRED_FAMILY = "Noto Sans CJK SC"  # simplified Chinese glyph forms from the collection
 
-LEAFLET_DIR = Path(assets.__file__).resolve().parent / "vendor" / "leaflet"
+LEAFLET_DIR = Path(riskgrid.__file__).resolve().parent / "vendor" / "leaflet"
 
 # Colours of the page (the risk colours are geodata.model.RISK_COLORS).
 INK = "#1f2933"
