@@ -847,7 +847,7 @@ def load_grids(
     grids, warnings = read_grids(path, layer=layer, crs=crs)
     sha = file_sha256(path)
     seen_before = store.already_loaded("grids", sha, None)
-    with store.write() as conn:
+    with store.write(load=True) as conn:
         conflicts = _level_conflicts(conn, grids, file)
         if conflicts:
             raise LoadError(file, conflicts)

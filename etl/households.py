@@ -421,7 +421,7 @@ def load_households(
     if report.month is None and len(months) == 1:
         report.month = months[0]
     report.unchanged = store.already_loaded("households", sha, report.month)
-    with store.write() as conn:
+    with store.write(load=True) as conn:
         fresh = {
             m: good if len(months) == 1 else good[good["month"] == m]
             for m in months

@@ -147,7 +147,7 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         report.warnings.append(
             Issue(table.file, None, "发生日期", "occurred_on", m, f"{n} 条预警发生于 {m}, 该月尚无农户快照: 加载该月快照后计入统计 (occurred_on: counted once that month's snapshot is loaded)", table.sheet, "warning")
         )
-    with store.write() as conn:
+    with store.write(load=True) as conn:
         store.upsert_signals(conn, good)
         touched = sorted(set(good["month"]) & snapshot_months)
         if touched:

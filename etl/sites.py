@@ -87,7 +87,7 @@ def load_sites(store: Store, path: str | Path) -> LoadReport:
     report = LoadReport(file=str(path), kind="sites", rows_read=len(frame), rows_loaded=len(frame))
     sha = _sha256(path)
     report.unchanged = store.already_loaded("sites", sha, None)
-    with store.write() as conn:
+    with store.write(load=True) as conn:
         store.upsert_sites(conn, frame)
         store.refresh_figures(conn)
         store.record_load(conn, kind="sites", path=str(path), sha256=sha, month=None, rows_read=len(frame), rows_loaded=len(frame), rows_rejected=0)

@@ -36,6 +36,7 @@ from .geometry import (
 from .model import CHILD_LEVEL, LEVELS, Lines, Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOAD_LOCK = 0x72697367  # "risg": the advisory lock key loads take turns on (PostgreSQL)
 
 GRID_COLUMNS = (
     "grid_code",
@@ -106,9 +107,16 @@ class Store:
                 return None
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """The single write path: one transaction, committed only if the block succeeds."""
+    def write(self, *, load: bool = False) -> Iterator[Connection]:
+        """The single write path: one transaction, committed only if the block succeeds.
+
+        ``load``: a load of data, which reads what is stored (is this month new?) and writes
+        figures from it. On PostgreSQL loads then take turns (a transaction-level advisory
+        lock): two offices loading the same month at once get the figures of both files, not
+        of whichever committed last. Other writes (log-ins, the audit log) do not wait."""
         with self.engine.begin() as conn:
+            if load and self.is_postgis:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOAD_LOCK})")
             yield conn
         self._cache.clear()
 
@@ -805,7 +813,7 @@ class Store:
         wanted = {"monitoring": self.lines.monitoring, "observation": self.lines.observation}
         if stored is None or json.loads(stored) == wanted:
             return False
-        with self.write() as conn:
+        with self.write(load=True) as conn:
             self.refresh_figures(conn)
         return True
 

@@ -237,3 +237,37 @@ def test_postgis_keeps_each_month_in_a_partition_and_agrees_with_sqlite(make_sto
                 ("households_2024_11", 2),
             ]
     assert stats["postgis"] == stats["sqlite"]
+
+
+@pytest.mark.postgis
+def test_two_offices_loading_one_new_month_at_once_get_both_files(make_store, tmp_path):
+    """Two townships' exports of the same, new month, loaded at the same moment: loads take turns
+    (PostgreSQL), so the month's figures are those of both files, as if loaded one by one."""
+    import threading
+
+    store = make_store("postgis")
+    grids = list(load_tiny_grids(store)["grid_code"])
+    rows = county_file(40, 120, 20, 60, grids, others=20)
+    first = write_csv(tmp_path / "a.csv", rows[::2])
+    second = write_csv(tmp_path / "b.csv", rows[1::2])
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def load(path):
+        start.wait()
+        try:
+            load_households(store, path, month="2024-10")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures, failures
+    together = make_store("sqlite")
+    load_tiny_grids(together)
+    load_households(together, write_csv(tmp_path / "all.csv", rows), month="2024-10")
+    assert store.stats() == together.stats()
+    assert store.stats()["monitored"] == {"households": 40, "persons": 120}
