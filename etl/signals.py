@@ -131,7 +131,13 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
     month = store.latest_month()
     if month is None:
         raise LoadError(table.file, [Issue(table.file, None, None, None, None, "尚未加载农户数据, 请先加载农户 (households: load them first)")])
-    rows, ck = validate_signals(table, store.household_keys(), month)
+    def named(ident: str) -> pd.Series:
+        column = table.column_of(ident)
+        return clean(table.frame[column].astype(str)) if column else pd.Series([], dtype="str")
+
+    # only the households this file may name are read (ID numbers as check_id_numbers gives them)
+    keys = store.household_keys(named("household_id").tolist(), named("id_number").str.upper().tolist())
+    rows, ck = validate_signals(table, keys, month)
     report = LoadReport(file=str(path), kind="warnings", rows_read=len(rows))
     report.errors, report.warnings = ck.errors, ck.warnings
     if ck.errors and not skip_invalid:

@@ -571,17 +571,33 @@ class Store:
             return set(conn.execute(sa.select(schema.sites.c.site_code)).scalars())
 
     # ------------------------------------------------------------------ department warnings
-    def household_keys(self, conn: Connection | None = None) -> pd.DataFrame:
-        """What a department warning is matched against: household_id, id_number and the unit
-        codes of every household in the latest snapshot month (empty before any is loaded)."""
+    def household_keys(
+        self,
+        household_ids: Sequence[str] = (),
+        id_numbers: Sequence[str] = (),
+        conn: Connection | None = None,
+    ) -> pd.DataFrame:
+        """What a department warning is matched against: household_id, id_number and unit
+        codes of the households of the latest snapshot month that have one of these numbers
+        or whose head has one of these ID numbers (empty before any household is loaded).
+        Only those rows are read, not the whole month."""
         h = schema.households
         cols = ["household_id", "id_number", "grid_code", "village_code", "township_code", "county_code"]
 
         def read(c: Connection) -> pd.DataFrame:
-            month = c.execute(sa.select(sa.func.max(h.c.month))).scalar()
-            if month is None:
-                return pd.DataFrame(columns=cols, dtype=object)
-            return self._read_frame(c, month, cols)
+            month = self.latest_month()
+            found: list[Any] = []
+            if month is not None:
+                for column, values in ((h.c.household_id, household_ids), (h.c.id_number, id_numbers)):
+                    wanted = sorted({v for v in values if v})
+                    for start in range(0, len(wanted), 5000):
+                        found += c.execute(
+                            sa.select(*[h.c[k] for k in cols]).where(
+                                h.c.month == month, column.in_(wanted[start : start + 5000])
+                            )
+                        ).all()
+            frame = pd.DataFrame(found, columns=cols, dtype=object)
+            return frame.drop_duplicates("household_id").reset_index(drop=True)
 
         if conn is not None:
             return read(conn)
