@@ -3,7 +3,8 @@
 Prints: seconds to generate the demo; seconds and rows per second to load the households from
 CSV and from XLSX into SQLite and into PostGIS (validation, upsert and figures included); the plain
 way (pandas.read_excel / read_csv plus DataFrame.to_sql, no validation, no figures) and the
-ratio; and the time of one ``stats`` call at county, township and grid level. Each riskgrid load
+ratio; and the time of one ``stats`` call at county, township and grid level; and the time to load the
+demo's department warnings. Each riskgrid load
 runs ``--loads`` times, each into a fresh store, and the median is printed (the plain CSV way
 too; the plain XLSX way, which takes ten seconds or more, once). The last lines check the
 targets of issue 2: CSV into SQLite at 50,000 rows/s or more, CSV into PostGIS at 100,000 or
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from etl.demo import generate_demo  # noqa: E402
 from etl.grids import load_grids  # noqa: E402
 from etl.households import load_households  # noqa: E402
+from etl.signals import load_signals  # noqa: E402
 from etl.sites import load_sites  # noqa: E402
 from geodata import Store  # noqa: E402
 
@@ -154,6 +156,10 @@ def main() -> None:
                         f"{fmt + ' -> ' + backend:<28}{secs:>12.2f}{n / secs:>12,.0f}"
                         f"{plain_s:>10.2f}{n / plain_s:>14,.0f}{plain_s / secs:>7.1f}x"
                     )
+            print()
+            for backend in names:  # into the stores holding the month's households
+                secs, report = timed(load_signals, stores[backend], files.warnings)
+                print(f"department warnings -> {backend}: {report.rows_loaded:,} signals matched and counted in {secs:.2f} s")
             print()
             print(f"{'stats call':<28}" + "".join(f"{b + ' ms (median)':>22}" for b in names))
             sample = stores["sqlite"]
