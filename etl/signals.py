@@ -120,7 +120,7 @@ def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tup
 
 
 def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, skip_invalid: bool = False) -> LoadReport:
-    """Load a department warnings file; the figures of the months it touches are recomputed."""
+    """Load a department warnings file; the warnings figures of the months it touches are updated."""
     path = Path(path)
     table = read_table(path, SIGNAL_HEADERS, REQUIRED, sheet=sheet)
     if not (table.column_of("household_id") or table.column_of("id_number")):
