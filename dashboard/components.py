@@ -461,6 +461,7 @@ HOUSEHOLD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("identified_on", "识别时间"),
     ("measures", "帮扶措施"),
     ("eliminated", "风险消除"),
+    ("warnings", "本月预警"),
 )
 
 
@@ -514,11 +515,15 @@ def households_table(frame: pd.DataFrame, month: str) -> html.Table:
                     html.Td(fmt.date_text(r.get("identified_on")) if r.get("category") else "—"),
                     html.Td(r.get("measures") or "—"),
                     html.Td(eliminated_text(r)),
+                    html.Td(
+                        f"{r['warnings']} 条" if r.get("warnings") else "—",
+                        className="rg-num rg-warned" if r.get("warnings") else "rg-num",
+                    ),
                 ],
                 **{"data-household": r["household_id"]},
             )
         )
-    header = header_row([label for _, label in HOUSEHOLD_COLUMNS], numeric={3, 7})
+    header = header_row([label for _, label in HOUSEHOLD_COLUMNS], numeric={3, 7, 11})
     return html.Table(
         [html.Thead(header), html.Tbody(rows)], className="rg-table", id="rg-households"
     )

@@ -355,6 +355,9 @@ class ScopedStore:
         unit = self.check(code)
         self._households_allowed(code)
         frame = self.store.households_frame(month, unit=unit)
+        # the department warnings of each household that month (部门预警; 0 for none)
+        counts = self.store.signals_frame(month=month, unit=unit)["household_id"].value_counts()
+        frame["warnings"] = frame["household_id"].map(counts).fillna(0).astype(int)
         show = unmask and self.principal.sees_unmasked
         if not show:
             frame["head_name"] = frame["head_name"].map(mask_name)

@@ -312,6 +312,30 @@ def test_grid_page_has_stored_figures_and_its_households(small):
             assert len(rows) == len(monitored)
 
 
+def test_grid_page_lists_the_households_with_department_warnings(small):
+    """部门预警 view: the grid's households with a signal that month, monitored or not, each
+    with its count; the toggle's count and the card are the stored figure."""
+    app, store = small
+    month = store.latest_month()
+    signals = store.signals_frame(month=month)
+    code = signals["grid_code"].value_counts().index[0]  # the grid with the most signals
+    per_household = signals[signals["grid_code"] == code]["household_id"].value_counts()
+    page = grid.grid_layout(code, month, "warned")
+    rows = [c for c in walk(by_id(page, "rg-households")) if "data-household" in props(c)]
+    assert {props(r)["data-household"]: texts(r)[-1] for r in rows} == {
+        h: f"{n} 条" for h, n in per_household.items()
+    }
+    assert texts(by_id(page, "grid-show-warned")) == [f"部门预警（{len(per_household):,} 户）"]
+    assert store.stats(code, month)["warnings"]["households"] == len(per_household)
+    assert cards(page)["warned_households"] == f"{len(per_household):,} 户"
+    # every view has the column; an unknown view shows the monitored households
+    def listed(show):
+        table = by_id(grid.grid_layout(code, month, show), "rg-households")
+        return [props(c)["data-household"] for c in walk(table) if "data-household" in props(c)]
+
+    assert listed("nonsense") == listed(None) and listed(None)
+
+
 def test_household_table_and_page_mask_names_and_id_numbers(tiny):
     app, store = tiny
     month = store.latest_month()

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from etl.demo import generate_demo
 from etl.grids import load_grids
 from etl.households import load_households
+from etl.signals import load_signals
 from etl.sites import load_sites
 from geodata import Store
 from riskgrid.cli import app as cli_app
@@ -58,6 +59,7 @@ def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         load_sites(store, files.sites)
         for month, path in files.households:
             load_households(store, path, month=month)
+        load_signals(store, files.warnings)
         with store.write() as conn:
             store.set_meta(conn, "demo", "1")
         store.dispose()

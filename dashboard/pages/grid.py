@@ -133,23 +133,26 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
     if not loaders.sees_households:
         return grid_figures_layout(loaders, unit, month, stats)
     frame = grid_households(unit, month)
-    show_all = show == "all"
-    shown = frame if show_all else _monitored(frame)
+    views = {
+        "": ("监测对象", _monitored(frame)),
+        "warned": ("部门预警", frame[frame["warnings"] > 0] if "warnings" in frame else frame.iloc[:0]),
+        "all": ("全部农户", frame),
+    }
+    show = show if show in views else ""
+    shown = views[show][1]
     toggle = html.Div(
         [
             dcc.Link(
-                f"监测对象（{len(_monitored(frame)):,} 户）",
-                href=components.with_month(f"/grid/{unit.code}", month),
-                className="rg-toggle" + ("" if show_all else " rg-toggle-on"),
-            ),
-            dcc.Link(
-                f"全部农户（{len(frame):,} 户）",
-                href=components.with_month(f"/grid/{unit.code}", month, show="all"),
-                className="rg-toggle" + (" rg-toggle-on" if show_all else ""),
-            ),
+                f"{label}（{len(rows):,} 户）",
+                href=components.with_month(f"/grid/{unit.code}", month, show=key or None),
+                className="rg-toggle" + (" rg-toggle-on" if key == show else ""),
+                id=f"grid-show-{key or 'monitored'}",
+            )
+            for key, (label, rows) in views.items()
         ],
         className="rg-toggles",
     )
+    empty = {"": "该网格本月没有监测对象。", "warned": "该网格本月没有部门预警。", "all": "该网格本月没有农户。"}
     return html.Div(
         [
             dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show or ""}),
@@ -183,7 +186,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
                     toggle,
                     components.households_table(shown, month)
                     if len(shown)
-                    else html.P("该网格本月没有监测对象。", className="rg-hint"),
+                    else html.P(empty[show], className="rg-hint"),
                 ],
                 className="rg-panel",
             ),
