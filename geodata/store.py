@@ -113,10 +113,16 @@ class Store:
         ``load``: a load of data, which reads what is stored (is this month new?) and writes
         figures from it. On PostgreSQL loads then take turns (a transaction-level advisory
         lock): two offices loading the same month at once get the figures of both files, not
-        of whichever committed last. Other writes (log-ins, the audit log) do not wait."""
+        of whichever committed last. Other writes (log-ins, the audit log) do not wait. On SQLite
+        a load takes the database's write lock before it reads (BEGIN IMMEDIATE), so a second
+        load waits for the first (up to the busy timeout) instead of failing on its stale read."""
         with self.engine.begin() as conn:
             if load and self.is_postgis:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOAD_LOCK})")
+            elif load and self.dialect == "sqlite":
+                raw = conn.connection.driver_connection
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
             yield conn
         self._cache.clear()
 
@@ -1018,4 +1024,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout = 120000")  # a writer waits up to 2 min for another
     cur.close()

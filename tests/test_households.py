@@ -239,13 +239,11 @@ def test_postgis_keeps_each_month_in_a_partition_and_agrees_with_sqlite(make_sto
     assert stats["postgis"] == stats["sqlite"]
 
 
-@pytest.mark.postgis
-def test_two_offices_loading_one_new_month_at_once_get_both_files(make_store, tmp_path):
+def test_two_offices_loading_one_new_month_at_once_get_both_files(store, make_store, tmp_path):
     """Two townships' exports of the same, new month, loaded at the same moment: loads take turns
-    (PostgreSQL), so the month's figures are those of both files, as if loaded one by one."""
+    (both backends), so the month's figures are those of both files, as if loaded one by one."""
     import threading
 
-    store = make_store("postgis")
     grids = list(load_tiny_grids(store)["grid_code"])
     rows = county_file(40, 120, 20, 60, grids, others=20)
     first = write_csv(tmp_path / "a.csv", rows[::2])
