@@ -128,7 +128,8 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
             table.file,
             [Issue(table.file, None, "证件号码 / 户编号", "id_number", None, "缺少证件号码或户编号列 (id_number / household_id: one of them is required)", table.sheet)],
         )
-    month = store.latest_month()
+    snapshot_months = store.months()
+    month = snapshot_months[-1] if snapshot_months else None
     if month is None:
         raise LoadError(table.file, [Issue(table.file, None, None, None, None, "尚未加载农户数据, 请先加载农户 (households: load them first)")])
     def named(ident: str) -> pd.Series:
@@ -136,7 +137,7 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         return clean(table.frame[column].astype(str)) if column else pd.Series([], dtype="str")
 
     # only the households this file may name are read (ID numbers as check_id_numbers gives them)
-    keys = store.household_keys(named("household_id").tolist(), named("id_number").str.upper().tolist())
+    keys = store.household_keys(month, named("household_id").tolist(), named("id_number").str.upper().tolist())
     rows, ck = validate_signals(table, keys, month)
     report = LoadReport(file=str(path), kind="warnings", rows_read=len(rows))
     report.errors, report.warnings = ck.errors, ck.warnings
@@ -147,7 +148,6 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         report.reject_file = str(write_rejects(table, ck, path))
     sha = _sha256(path)
     report.unchanged = store.already_loaded("warnings", sha, None)
-    snapshot_months = set(store.months())
     pending = good.loc[~good["month"].isin(snapshot_months), "month"].value_counts().sort_index()
     for m, n in pending.items():
         report.warnings.append(
@@ -155,7 +155,7 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         )
     with store.write(load=True) as conn:
         store.upsert_signals(conn, good)
-        touched = sorted(set(good["month"]) & snapshot_months)
+        touched = sorted(set(good["month"]) & set(snapshot_months))
         if touched:
             store.refresh_warning_figures(conn, touched)
         store.record_load(

@@ -436,40 +436,40 @@ class Store:
         keys = ["month", "household_id"]
         partitioned = self.is_postgis and (
             conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = 'households'::regclass").scalar() == "p"
-        )  # (not before migration 0004)
-        if not partitioned:
-            return self._upsert(
-                conn, "households", schema.HOUSEHOLD_COLUMNS, keys, frame,
-                new=new, chunk_rows=chunk_rows, progress=progress, sending=sending,
-            )
-        # PostgreSQL: one partition per month (migration 0004)
-        months = sorted(frame["month"].unique())
+        )  # PostgreSQL from migration 0004: one partition per month
+        if partitioned:
+            months = sorted(frame["month"].unique())
+            raw = conn.connection.driver_connection
+            existing = {
+                m for m in months
+                if raw.execute("SELECT to_regclass(%s)", (schema.household_partition(m),)).fetchone()[0]
+            }
+            if new and not existing:
+                return self._attach_new_months(conn, frame, months, chunk_rows, progress, sending)
+            for m in sorted(set(months) - existing):
+                raw.execute(
+                    f"CREATE TABLE {schema.household_partition(m)} PARTITION OF households FOR VALUES IN ('{m}')"
+                )
+        return self._upsert(
+            conn, "households", schema.HOUSEHOLD_COLUMNS, keys, frame,
+            new=new, chunk_rows=chunk_rows, progress=progress, sending=sending,
+        )
+
+    def _attach_new_months(
+        self, conn: Connection, frame: pd.DataFrame, months: list[str], chunk_rows: int | None,
+        progress: Any, sending: Any,
+    ) -> int:
+        """PostgreSQL, months never loaded: each into a table of its own, made in this
+        transaction (COPY FREEZE), whose indexes are built once the rows are in, then attached
+        as the month's partition."""
         raw = conn.connection.driver_connection
-        existing = {
-            m for m in months
-            if raw.execute("SELECT to_regclass(%s)", (schema.household_partition(m),)).fetchone()[0]
-        }
-        if not new or existing:
-            with raw.cursor() as cur:
-                for m in months:
-                    if m not in existing:
-                        cur.execute(
-                            f"CREATE TABLE {schema.household_partition(m)} PARTITION OF households "
-                            f"FOR VALUES IN ('{m}')"
-                        )
-            return self._upsert(
-                conn, "households", schema.HOUSEHOLD_COLUMNS, keys, frame,
-                new=new, chunk_rows=chunk_rows, progress=progress, sending=sending,
-            )
-        # months never loaded: each into a table of its own, made in this transaction, whose
-        # indexes are built once the rows are in, then attached as the month's partition
         done = 0
         for m in months:
             part = frame if len(months) == 1 else frame[frame["month"] == m]
             name = schema.household_partition(m)
             raw.execute(f"CREATE TABLE {name} (LIKE households INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
             self._upsert(
-                conn, name, schema.HOUSEHOLD_COLUMNS, keys, part,
+                conn, name, schema.HOUSEHOLD_COLUMNS, ["month", "household_id"], part,
                 new=True, freeze=True, chunk_rows=chunk_rows, sending=sending,
                 progress=(lambda d, base=done: progress(base + d)) if progress else None,
             )
@@ -579,29 +579,27 @@ class Store:
     # ------------------------------------------------------------------ department warnings
     def household_keys(
         self,
+        month: str,
         household_ids: Sequence[str] = (),
         id_numbers: Sequence[str] = (),
         conn: Connection | None = None,
     ) -> pd.DataFrame:
         """What a department warning is matched against: household_id, id_number and unit
-        codes of the households of the latest snapshot month that have one of these numbers
-        or whose head has one of these ID numbers (empty before any household is loaded).
-        Only those rows are read, not the whole month."""
+        codes of the households of ``month`` that have one of these numbers or whose head has
+        one of these ID numbers. Only those rows are read, not the whole month."""
         h = schema.households
         cols = ["household_id", "id_number", "grid_code", "village_code", "township_code", "county_code"]
 
         def read(c: Connection) -> pd.DataFrame:
-            month = self.latest_month()
             found: list[Any] = []
-            if month is not None:
-                for column, values in ((h.c.household_id, household_ids), (h.c.id_number, id_numbers)):
-                    wanted = sorted({v for v in values if v})
-                    for start in range(0, len(wanted), 5000):
-                        found += c.execute(
-                            sa.select(*[h.c[k] for k in cols]).where(
-                                h.c.month == month, column.in_(wanted[start : start + 5000])
-                            )
-                        ).all()
+            for column, values in ((h.c.household_id, household_ids), (h.c.id_number, id_numbers)):
+                wanted = sorted({v for v in values if v})
+                for start in range(0, len(wanted), 5000):
+                    found += c.execute(
+                        sa.select(*[h.c[k] for k in cols]).where(
+                            h.c.month == month, column.in_(wanted[start : start + 5000])
+                        )
+                    ).all()
             frame = pd.DataFrame(found, columns=cols, dtype=object)
             return frame.drop_duplicates("household_id").reset_index(drop=True)
 

@@ -135,7 +135,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
     frame = grid_households(unit, month)
     views = {
         "": ("监测对象", _monitored(frame)),
-        "warned": ("部门预警", frame[frame["warnings"] > 0] if "warnings" in frame else frame.iloc[:0]),
+        "warned": ("部门预警", frame[frame["warnings"] > 0]),
         "all": ("全部农户", frame),
     }
     show = show if show in views else ""
