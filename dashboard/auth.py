@@ -25,27 +25,32 @@ answers only requests from a loopback address.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import html
 import ipaddress
 import re
 import secrets
 import time
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import dash
 import flask
-import sqlalchemy as sa
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 
-from geodata import Store, schema
-from geodata.access import AccessDenied, Principal, Users, log
+from geodata import Store
+from geodata.access import AccessDenied, Principal, log
+from geodata.accounts import Users
+from geodata.private import exposure_warning, read_or_make_key, sqlite_file
+from geodata.sessions import session_backend
 from riskgrid.settings import Settings
 
 from .data import get_loaders, get_raw_store, get_settings
+from .sessions import ServerSessionInterface
 
-SECRET_META_KEY = "session_secret"
+CSRF_KEY = "rg_csrf"
+CSP_KEY = "RISKGRID_CSP"
 SESSION_COOKIE = "riskgrid_session"
 LOGIN_AT = "rg_login_at"
 USERS_KEY = "RISKGRID_USERS"
@@ -98,42 +103,35 @@ def check_binding(settings: Settings) -> None:
         )
 
 
-def session_secret(store: Store) -> str:
-    """The key that signs session cookies when ``settings.secret_key`` is empty: random, made
-    once and kept in the meta table, so every worker on the database signs with the same key."""
-    key = store.meta(SECRET_META_KEY)
-    if key:
-        return key
-    m = schema.meta
-    try:
-        with store.write() as conn:
-            key = conn.execute(sa.select(m.c.value).where(m.c.key == SECRET_META_KEY)).scalar()
-            if not key:
-                store.set_meta(conn, SECRET_META_KEY, secrets.token_urlsafe(48))
-    except sa.exc.IntegrityError:  # another worker made it at the same moment
-        pass
-    key = store.meta(SECRET_META_KEY)
-    assert key, "session secret not stored"
-    return key
+def key_file(settings: Settings) -> Path:
+    """Where the session-signing key lives when ``settings.secret_key`` is empty: the setting's
+    file, else beside the SQLite database (``FILE.db.key``), else ``riskgrid.key`` here."""
+    if settings.secret_key_file:
+        return Path(settings.secret_key_file)
+    db_file = sqlite_file(settings.db)
+    if db_file is not None:
+        return db_file.with_name(db_file.name + ".key")
+    return Path("riskgrid.key")
+
+
+def session_key(settings: Settings) -> str:
+    """The key that signs session cookies: ``settings.secret_key``, or the key file's (made with
+    mode 0600 on first use, so every worker of the install signs with the same key). Never the
+    database: whoever can read the data must not be able to sign a session."""
+    if settings.secret_key:
+        return settings.secret_key
+    return read_or_make_key(key_file(settings))
+
+
+def exposure_warnings(settings: Settings) -> list[str]:
+    """Warnings for a database file or key file that other accounts of the PC can read."""
+    paths = [p for p in (sqlite_file(settings.db),) if p is not None]
+    if not settings.secret_key:
+        paths.append(key_file(settings))
+    return [w for w in (exposure_warning(p) for p in paths) if w]
 
 
 # ---------------------------------------------------------------------- sessions
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, its cookie marked Secure whenever the request came over
-    HTTPS, directly or through a proxy that says so (``X-Forwarded-Proto: https``), or
-    ``SESSION_COOKIE_SECURE`` is set."""
-
-    def get_cookie_secure(self, app: flask.Flask) -> bool:
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            return True
-        if not flask.has_request_context():
-            return False
-        request = flask.request
-        # behind a reverse proxy that ends TLS; a forged header can only make the cookie stricter
-        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-        return request.is_secure or forwarded == "https"
-
-
 class User(UserMixin):
     """A logged-in account for Flask-Login: a ``Principal``."""
 
@@ -149,18 +147,37 @@ def get_users() -> Users:
 
 
 def start_session(principal: Principal) -> None:
-    """Log ``principal`` in: a new session (no fixation), permanent, stamped with the time."""
+    """Log ``principal`` in: a new session under a new token (no fixation), permanent, stamped
+    with the time, with a new form token (for log-out)."""
     from flask_login import login_user
 
     flask.session.clear()
+    regenerate = getattr(flask.session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
     login_user(User(principal), remember=False, fresh=True)
     flask.session.permanent = True
     flask.session[LOGIN_AT] = int(time.time())
+    flask.session[CSRF_KEY] = secrets.token_urlsafe(24)
 
 
 def end_session() -> None:
+    """Log out: the session is emptied, so it is deleted on the server (the cookie with it)."""
     logout_user()
     flask.session.clear()
+
+
+def form_token() -> str:
+    """The session's form token (log-in and log-out forms), made on first use."""
+    token = flask.session.get(CSRF_KEY)
+    if not isinstance(token, str) or not token:
+        token = flask.session[CSRF_KEY] = secrets.token_urlsafe(24)
+    return token
+
+
+def form_token_ok(sent: str | None) -> bool:
+    expected = flask.session.get(CSRF_KEY)
+    return bool(expected) and hmac.compare_digest(str(expected), sent or "")
 
 
 def session_expired(settings: Settings) -> bool:
@@ -172,10 +189,22 @@ def session_expired(settings: Settings) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """A local path to go to after logging in; anything else (other hosts, schemes) gives /."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """A same-site path to go to after logging in; anything else gives ``/``.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so those are
+    removed first (``/<TAB>/evil.example`` is ``//evil.example`` to a browser); then only a path
+    that starts with one slash, has no scheme or host and no control characters is kept."""
+    if not target:
         return "/"
-    if any(ch in target for ch in "\r\n\\") or target.startswith((LOGIN_PATH, LOGOUT_PATH)):
+    target = target.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return "/"
+    if not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if parts.path.startswith((LOGIN_PATH, LOGOUT_PATH)):
         return "/"
     return target
 
@@ -185,15 +214,31 @@ def _is_api(path: str) -> bool:
     return path.startswith(API_PREFIXES)
 
 
-def message_page(title: str, detail: str, status: int, *, links: bool = True) -> flask.Response:
+def logout_form() -> str:
+    """The log-out button: a POST with the session's form token (a GET changes nothing)."""
+    token = html.escape(form_token(), quote=True)
+    return (
+        f'<form method="post" action="{LOGOUT_PATH}" id="rg-logout-form">'
+        f'<input type="hidden" name="csrf" value="{token}">'
+        '<button type="submit" id="rg-logout">退出登录</button></form>'
+    )
+
+
+def message_page(
+    title: str, detail: str, status: int, *, links: bool = True, logout: bool = False
+) -> flask.Response:
     """A plain Chinese page (no Dash, no data): refusals and errors."""
-    nav = '<p><a href="/">返回首页</a> · <a href="/logout">退出登录</a></p>' if links else ""
+    signed_in = flask.has_request_context() and current_user.is_authenticated
+    nav = '<p><a href="/">返回首页</a></p>' if links else ""
+    if (links or logout) and signed_in:
+        nav += logout_form()
     body = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)} · 防返贫动态监测</title>
 <style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea;
 color:#222;margin:0}}main{{max-width:560px;margin:12vh auto;background:#fff;padding:28px 32px;
 border-top:4px solid #b8322a;box-shadow:0 1px 4px rgba(0,0,0,.12)}}h1{{font-size:22px}}
-a{{color:#9b2a22}}</style></head>
+a{{color:#9b2a22}}button{{font-size:15px;padding:6px 16px;color:#fff;background:#b8322a;
+border:0;cursor:pointer}}</style></head>
 <body><main id="rg-denied"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
 </body></html>"""
     response = flask.Response(body, status=status, mimetype="text/html")
@@ -202,17 +247,26 @@ a{{color:#9b2a22}}</style></head>
 
 
 DENIED_TITLE = "无权查看"
-DENIED_DETAIL = "该内容不在您账号的管辖范围内，或您的角色不能查看。本次访问已记录。"
+DENIED_DETAIL = "您的角色不能查看该内容。本次访问已记录。"
+NOT_FOUND_TITLE = "未找到"
+NOT_FOUND_DETAIL = "未找到该单位或农户，或它不在您账号的管辖范围内。请从总览进入。"
 
 
-def denied_response(_exc: Exception | None = None) -> flask.Response:
-    """403 without any data: JSON for callbacks and geometry, a Chinese page otherwise."""
+def not_found_response(_exc: Exception | None = None) -> flask.Response:
+    """404 with no data, the same for an unknown unit or household and for one outside the
+    user's area (so that codes cannot be probed): JSON for callbacks and geometry, a Chinese
+    page otherwise. The refusal itself is in the audit log."""
     if _is_api(flask.request.path):
-        response = flask.jsonify({"error": "无权查看 (forbidden)"})
-        response.status_code = 403
+        response = flask.jsonify({"error": "未找到 (not found)"})
+        response.status_code = 404
         response.headers["Cache-Control"] = "no-store"
         return response
-    return message_page(DENIED_TITLE, DENIED_DETAIL, 403)
+    return message_page(NOT_FOUND_TITLE, NOT_FOUND_DETAIL, 404)
+
+
+def denied_response(exc: Exception | None = None) -> flask.Response:
+    """``AccessDenied`` raised anywhere in a request: answered as an unknown unit (404)."""
+    return not_found_response(exc)
 
 
 def unauthorized_response(expired: bool = False) -> flask.Response:
@@ -228,6 +282,40 @@ def unauthorized_response(expired: bool = False) -> flask.Response:
     response.status_code = 401
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def security_headers(response: flask.Response) -> flask.Response:
+    """Every response: no framing, a content-security policy of the app's own scripts (and
+    the hashes of Dash's inline ones), no MIME sniffing, no referrer to other sites."""
+    policy = flask.current_app.config.get(CSP_KEY)
+    if policy:
+        response.headers.setdefault("Content-Security-Policy", policy)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def content_security_policy(app: dash.Dash) -> str:
+    """Scripts only from the app itself and Dash's own inline scripts (by hash, no
+    ``unsafe-inline``, no ``eval``); styles from the app (inline style attributes allowed:
+    plotly.js and React set them); MapLibre's workers from blob URLs; no frames, no plugins,
+    forms only to the app."""
+    hashes = " ".join(app.csp_hashes())
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; "
+        "font-src 'self' data:; "
+        "connect-src 'self'; "
+        "worker-src 'self' blob:; "
+        "child-src 'self' blob:; "
+        "object-src 'none'; "
+        "base-uri 'self'; "
+        "form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
 
 
 # ---------------------------------------------------------------------- the hook
@@ -261,10 +349,17 @@ def require_login() -> Any:
     if match and request.method == "GET":
         kind, ident = match.groups()
         loaders = get_loaders()
-        if kind == "household":
-            loaders.check_household(ident, request.args.get("month"))  # AccessDenied -> 403
-        else:
-            loaders.check(ident)
+        try:
+            if kind == "household":
+                found = loaders.check_household(ident, request.args.get("month"))
+            else:
+                found = loaders.check(ident) is not None
+        except AccessDenied:
+            if kind == "household" and not loaders.sees_households:
+                return message_page(DENIED_TITLE, DENIED_DETAIL, 403)  # the role, not the unit
+            found = False
+        if not found:  # unknown, or outside the area: the same 404
+            return not_found_response()
     return None
 
 
@@ -295,13 +390,15 @@ def init_auth(app: dash.Dash, settings: Settings, store: Store) -> None:
 
     server = app.server
     server.config.update(
-        SECRET_KEY=settings.secret_key or session_secret(store),
+        SECRET_KEY=session_key(settings),
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_minutes),
     )
-    server.session_interface = SessionInterface()
+    server.session_interface = ServerSessionInterface(
+        session_backend(store, settings.redis_url), settings.session_minutes * 60
+    )
     server.config[USERS_KEY] = Users(
         store, max_failures=settings.max_failures, lock_seconds=settings.lock_seconds
     )
@@ -317,6 +414,7 @@ def init_auth(app: dash.Dash, settings: Settings, store: Store) -> None:
     # first: before Dash's own first-request set-up, which builds the layout (a user's shell)
     server.before_request_funcs.setdefault(None, []).insert(0, require_login)
     server.register_error_handler(AccessDenied, denied_response)
+    server.after_request(security_headers)
     login_page.register(server)
 
 

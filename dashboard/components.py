@@ -149,11 +149,27 @@ def user_box(loaders: Loaders) -> html.Span | None:
     return html.Span(
         [
             html.Span(f"{principal.username}（{ROLES.get(principal.role, principal.role)}{where}）"),
-            html.A("退出", href="/logout", className="rg-logout", id="rg-logout"),
+            logout_button(),
         ],
         className="rg-user",
         id="rg-user",
         **{"data-role": principal.role},
+    )
+
+
+def logout_button() -> html.Form:
+    """退出: a form that POSTs the session's token to /logout (a GET of /logout changes nothing)."""
+    from .auth import LOGOUT_PATH, form_token
+
+    return html.Form(
+        [
+            html.Input(type="hidden", name="csrf", value=form_token()),
+            html.Button("退出", type="submit", className="rg-logout", id="rg-logout"),
+        ],
+        method="POST",
+        action=LOGOUT_PATH,
+        className="rg-logout-form",
+        id="rg-logout-form",
     )
 
 

@@ -272,9 +272,9 @@ class Loaders:
         """One household's record, masked unless ``unmask`` and the role may (a logged view)."""
         return self.scoped.household(household_id, month, unmask=unmask)
 
-    def check_household(self, household_id: str, month: str | None = None) -> None:
+    def check_household(self, household_id: str, month: str | None = None) -> bool:
         """Refuse (``AccessDenied``) a household outside the area or a role without households,
-        without reading its record (for links and pre-checks). Unknown households pass.
+        without reading its record (for links and pre-checks); False for an unknown one.
 
         The household's grid in ``month`` (the latest month when None; any month when it has
         none there: a household may move between grids)."""
@@ -300,6 +300,7 @@ class Loaders:
                 )
         for grid_code in sorted(grids):
             self.check(grid_code)
+        return bool(grids)
 
     def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
         """A grid's worker and phone number, the phone masked."""

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from . import schema
 from .model import Unit, mask_id_number, mask_name, mask_phone
@@ -39,19 +37,8 @@ UNIT_ROLES = {"county": "county", "township": "township", "village": "village"}
 HOUSEHOLD_ROLES = {"admin", "county", "township", "village"}
 UNMASK_ROLES = {"admin", "county"}
 
-_hasher = PasswordHasher()
-
-
 class AccessDenied(PermissionError):
     """A request for data outside the principal's area, or beyond its role."""
-
-
-class AuthError(Exception):
-    """A failed log-in: wrong name or password, disabled, or locked."""
-
-    def __init__(self, message: str, *, locked_until: dt.datetime | None = None):
-        super().__init__(message)
-        self.locked_until = locked_until
 
 
 @dataclass(frozen=True)
@@ -85,133 +72,6 @@ def in_scope(principal: Principal, unit: Unit) -> bool:
     if not scope:
         return False
     return scope in {unit.code, unit.county_code, unit.township_code, unit.village_code}
-
-
-# ---------------------------------------------------------------------- users
-class Users:
-    """Accounts in the store's database; passwords hashed with Argon2id."""
-
-    def __init__(self, store: Store, *, max_failures: int = 5, lock_seconds: int = 300):
-        self.store = store
-        self.max_failures = max_failures
-        self.lock_seconds = lock_seconds
-
-    def add(self, username: str, password: str, role: str, unit_code: str | None) -> None:
-        if role not in ROLES:
-            raise ValueError(f"未知角色 unknown role {role!r}: {', '.join(ROLES)}")
-        if role == "admin":
-            unit_code = unit_code or None
-        else:
-            if not unit_code:
-                raise ValueError(f"角色 {role} 需要 --unit (role {role} needs a unit)")
-            unit = self.store.unit(unit_code)
-            if unit is None:
-                raise ValueError(f"未找到单位 unit not found: {unit_code}")
-            expected = UNIT_ROLES.get(role)
-            if expected and unit.level != expected:
-                raise ValueError(f"角色 {role} 应绑定{expected}级单位, {unit_code} 是 {unit.level}")
-        if len(password) < 8:
-            raise ValueError("密码至少8位 (password: at least 8 characters)")
-        with self.store.write() as conn:
-            if conn.execute(
-                sa.select(schema.users.c.username).where(schema.users.c.username == username)
-            ).first():
-                raise ValueError(f"用户已存在 user exists: {username}")
-            conn.execute(
-                schema.users.insert().values(
-                    username=username,
-                    password_hash=_hasher.hash(password),
-                    role=role,
-                    unit_code=unit_code,
-                    disabled=False,
-                    failed_count=0,
-                    locked_until=None,
-                    created_at=_now(),
-                )
-            )
-
-    def list(self) -> list[dict[str, Any]]:
-        u = schema.users
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    u.c.username, u.c.role, u.c.unit_code, u.c.disabled, u.c.locked_until
-                ).order_by(u.c.username)
-            ).all()
-        return [dict(r._mapping) for r in rows]
-
-    def disable(self, username: str) -> None:
-        with self.store.write() as conn:
-            n = conn.execute(
-                schema.users.update()
-                .where(schema.users.c.username == username)
-                .values(disabled=True)
-            ).rowcount
-        if not n:
-            raise ValueError(f"未找到用户 user not found: {username}")
-
-    def get(self, username: str) -> Principal | None:
-        u = schema.users
-        with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(u).where(u.c.username == username)).first()
-        if row is None or row.disabled:
-            return None
-        return Principal(row.username, row.role, row.unit_code)
-
-    def authenticate(self, username: str, password: str, address: str | None = None) -> Principal:
-        """The principal for a right password. Failures are counted; after ``max_failures`` in a
-        row the account is locked for ``lock_seconds``, doubling with each further failure."""
-        u = schema.users
-        now = _now()
-        failure: AuthError | None = None
-        with self.store.write() as conn:  # failures are committed, then raised
-            row = conn.execute(sa.select(u).where(u.c.username == username)).first()
-            if row is None or row.disabled:
-                _hasher.hash(password)  # same work either way: no user enumeration by timing
-                audit(conn, username, "login_failed", None, "unknown or disabled", address)
-                failure = AuthError("用户名或密码错误 (wrong user name or password)")
-            elif row.locked_until and row.locked_until > now:
-                audit(
-                    conn,
-                    username,
-                    "login_locked",
-                    None,
-                    f"locked until {row.locked_until}",
-                    address,
-                )
-                failure = AuthError(
-                    f"尝试次数过多, 请于 {row.locked_until:%H:%M:%S} (UTC) 后再试 (locked)",
-                    locked_until=row.locked_until,
-                )
-            else:
-                try:
-                    _hasher.verify(row.password_hash, password)
-                except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    failed = row.failed_count + 1
-                    locked = None
-                    if failed >= self.max_failures:
-                        locked = now + dt.timedelta(
-                            seconds=self.lock_seconds * 2 ** (failed - self.max_failures)
-                        )
-                    conn.execute(
-                        u.update()
-                        .where(u.c.username == username)
-                        .values(failed_count=failed, locked_until=locked)
-                    )
-                    audit(conn, username, "login_failed", None, f"failure {failed}", address)
-                    failure = AuthError(
-                        "用户名或密码错误 (wrong user name or password)", locked_until=locked
-                    )
-                else:
-                    conn.execute(
-                        u.update()
-                        .where(u.c.username == username)
-                        .values(failed_count=0, locked_until=None)
-                    )
-                    audit(conn, username, "login", None, None, address)
-        if failure is not None:
-            raise failure
-        return Principal(row.username, row.role, row.unit_code)
 
 
 # ---------------------------------------------------------------------- audit

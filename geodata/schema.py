@@ -207,9 +207,29 @@ users = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("unit_code", sa.Text),
     sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Server-side sessions: ``id`` is the SHA-256 of the token in the user's cookie, never the token.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+# Failed log-ins per account and address (the slow-down of guessing, not a lock for everyone).
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("address", sa.Text, primary_key=True),
     sa.Column("failed_count", sa.Integer, nullable=False),
     sa.Column("locked_until", sa.DateTime),
-    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_failed", sa.DateTime, nullable=False),
 )
 
 audit_log = sa.Table(

@@ -34,6 +34,7 @@ from .geometry import (
     screen_resolution,
 )
 from .model import CHILD_LEVEL, LEVELS, Lines, Unit
+from .private import create_private, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOAD_LOCK = 0x72697367  # "risg": the advisory lock key loads take turns on (PostgreSQL)
@@ -70,6 +71,9 @@ class Store:
     def __init__(self, url: str, lines: Lines | None = None, *, engine: Engine | None = None):
         self.url = normalize_url(url)
         self.lines = lines or Lines()
+        self.file = sqlite_file(self.url) if engine is None else None
+        if self.file is not None and self.file.parent.is_dir():
+            create_private(self.file)  # personal data: mode 0600 from the first byte
         self.engine = engine or sa.create_engine(self.url, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)

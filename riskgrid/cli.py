@@ -317,7 +317,7 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str | None]]:
 def create_demo_users(store: Store, settings: Settings) -> list[tuple[str, str, str | None, str]]:
     """The demo's accounts, with the demo password; existing accounts are left as they are.
     (user, role, unit, password or a note) of each."""
-    from geodata.access import Users
+    from geodata.accounts import Users
 
     users = Users(store, max_failures=settings.max_failures, lock_seconds=settings.lock_seconds)
     existing = {row["username"] for row in users.list()}
@@ -379,11 +379,15 @@ def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -
     except UnsafeSettings as exc:
         _fail(str(exc))
         return
+    from dashboard.auth import exposure_warnings
+
+    for warning in exposure_warnings(settings):
+        err.print(warning, style="yellow", highlight=False, markup=False)
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"看板地址 dashboard at [bold]{url}[/bold]  (Ctrl+C 退出 to stop)")
     if settings.login:
         from dashboard.data import STORE_KEY
-        from geodata.access import Users
+        from geodata.accounts import Users
 
         if not Users(dash_app.server.config[STORE_KEY]).list():
             err.print(
@@ -431,7 +435,8 @@ def brief(
 ) -> None:
     """生成简报 Briefing images, PDF, PowerPoint deck or offline HTML map of a unit."""
     from dashboard import briefing
-    from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore, Users
+    from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore
+    from geodata.accounts import Users
 
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("png", "pdf", "pptx", "html"):

@@ -84,8 +84,25 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_SECRET_KEY",
         "",
         str,
-        "Key that signs session cookies; empty uses a random key kept in the database, shared "
-        "by every worker.",
+        "Key that signs session cookies; empty uses the key file (RISKGRID_SECRET_KEY_FILE). "
+        "Never kept in the database.",
+    ),
+    Setting(
+        "secret_key_file",
+        "RISKGRID_SECRET_KEY_FILE",
+        "",
+        str,
+        "File holding the session-signing key, made on first use with mode 0600 and shared by "
+        "every worker of the install; empty: beside the SQLite database (FILE.db.key), or "
+        "riskgrid.key in the working directory for PostgreSQL.",
+    ),
+    Setting(
+        "redis_url",
+        "RISKGRID_REDIS_URL",
+        "",
+        str,
+        "Redis URL (redis://127.0.0.1:6379/0) for the server-side sessions of several workers; "
+        "empty keeps sessions in the database.",
     ),
     Setting(
         "session_minutes",
@@ -99,14 +116,16 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_MAX_FAILURES",
         5,
         int,
-        "Wrong passwords in a row before an account is locked.",
+        "Wrong passwords in a row, from one address for one account, before that address must "
+        "wait to try the account again (other addresses are not held up).",
     ),
     Setting(
         "lock_seconds",
         "RISKGRID_LOCK_SECONDS",
         300,
         int,
-        "Seconds of the first lock; each further failure doubles it.",
+        "Seconds an address waits after max_failures wrong passwords; each further failure "
+        "doubles it.",
     ),
     Setting(
         "wall_refresh_seconds",
@@ -150,6 +169,8 @@ class Settings:
     cache_dir: str = ""
     login: bool = True
     secret_key: str = ""
+    secret_key_file: str = ""
+    redis_url: str = ""
     session_minutes: int = 480
     max_failures: int = 5
     lock_seconds: int = 300

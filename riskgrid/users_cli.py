@@ -11,9 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geodata.access import ROLES, Users, audit_rows
+from geodata.access import ROLES, audit_rows
+from geodata.accounts import Users
+from geodata.sessions import end_user_sessions
 
-users_app = typer.Typer(help="账号管理 Accounts: add, list, disable.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="账号管理 Accounts: add, list, passwd, unlock, disable.", no_args_is_help=True
+)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -25,6 +29,20 @@ def _users(db: str | None) -> Users:
     return Users(
         open_store(settings), max_failures=settings.max_failures, lock_seconds=settings.lock_seconds
     )
+
+
+def _operator() -> str:
+    """Who ran the command, for the audit log: ``cli:<account of the PC>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _end_sessions(users: Users, name: str, db: str | None) -> int:
+    from .cli import _settings
+
+    return end_user_sessions(users.store, name, _settings(db).redis_url)
 
 
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store.")]
@@ -68,11 +86,12 @@ def users_list(db: DbOption = None) -> None:
     """列出账号 List the accounts."""
     table = Table("用户 user", "角色 role", "单位 unit", "状态 state")
     for row in _users(db).list():
-        state = (
-            "停用 disabled"
-            if row["disabled"]
-            else ("锁定 locked" if row["locked_until"] else "正常 active")
-        )
+        if row["disabled"]:
+            state = "停用 disabled"
+        elif row["waiting"]:
+            state = f"{row['waiting']} 个地址暂停尝试 ({row['waiting']} addresses wait)"
+        else:
+            state = "正常 active"
         table.add_row(
             row["username"], f"{row['role']} {ROLES[row['role']]}", row["unit_code"] or "—", state
         )
@@ -81,13 +100,50 @@ def users_list(db: DbOption = None) -> None:
 
 @users_app.command("disable")
 def users_disable(name: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
-    """停用账号 Disable an account."""
+    """停用账号 Disable an account; its sessions end at once."""
+    users = _users(db)
     try:
-        _users(db).disable(name)
+        users.disable(name, by=_operator())
     except ValueError as exc:
         err.print(f"错误 error: {exc}", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"已停用 disabled {name}")
+    ended = _end_sessions(users, name, db)
+    console.print(f"已停用 disabled {name} (结束会话 sessions ended: {ended})")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="User name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """修改密码 Set a new password (prompted for, or from stdin); the account's sessions end
+    and its waits are cleared."""
+    users = _users(db)
+    if users.get(name) is None and not any(r["username"] == name for r in users.list()):
+        err.print(f"错误 error: 未找到用户 user not found: {name}", markup=False)
+        raise typer.Exit(1)
+    password = read_password(password_stdin)
+    try:
+        users.set_password(name, password, by=_operator())
+    except ValueError as exc:
+        err.print(f"错误 error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    ended = _end_sessions(users, name, db)
+    console.print(f"已修改密码 password changed: {name} (结束会话 sessions ended: {ended})")
+
+
+@users_app.command("unlock")
+def users_unlock(name: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
+    """解除限制 Let every address try the account again at once."""
+    try:
+        n = _users(db).unlock(name, by=_operator())
+    except ValueError as exc:
+        err.print(f"错误 error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"已解除 unlocked {name} ({n} 个地址 addresses)")
 
 
 def audit(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from etl.households import load_households
-from geodata.access import AccessDenied, AuthError, Principal, ScopedStore, Users, audit_rows
+from geodata import schema
+from geodata.access import AccessDenied, Principal, ScopedStore, audit_rows
+from geodata.accounts import LOGIN_FAILED, AuthError, Users
 from tests.factories import county_file, load_tiny_grids, write_csv
 
 PASSWORD = "correct-horse-9"
@@ -104,24 +107,26 @@ def test_users_roles_units_and_lockout(loaded):
     for _ in range(3):
         with pytest.raises(AuthError):
             users.authenticate("zhang", "wrong-password", "10.0.0.9")
-    # locked: even the right password is refused until the lock has passed
-    with pytest.raises(AuthError, match="locked") as info:
-        users.authenticate("zhang", PASSWORD)
-    assert info.value.locked_until is not None
-    import sqlalchemy as sa
-
-    from geodata import schema
-
-    with store.write() as conn:  # let the lock pass
-        conn.execute(schema.users.update().values(locked_until=dt.datetime(2000, 1, 1)))
-    assert users.authenticate("zhang", PASSWORD).role == "township"
+    # that address waits: even the right password is refused from it, with the same message
+    with pytest.raises(AuthError) as info:
+        users.authenticate("zhang", PASSWORD, "10.0.0.9")
+    assert str(info.value) == LOGIN_FAILED and "waits" in info.value.reason
+    # another address is not held up
+    assert users.authenticate("zhang", PASSWORD, "10.0.0.7").role == "township"
+    assert [r["waiting"] for r in users.list() if r["username"] == "zhang"] == [1]
+    with store.write() as conn:  # let the wait pass
+        conn.execute(
+            schema.login_throttle.update().values(locked_until=dt.datetime(2000, 1, 1))
+        )
+    assert users.authenticate("zhang", PASSWORD, "10.0.0.9").role == "township"
     actions = [r["action"] for r in audit_rows(store, username="zhang")]
     assert actions == [
         "login",
         "login_failed",
         "login_failed",
         "login_failed",
-        "login_locked",
+        "login_throttled",
+        "login",
         "login",
     ]
     users.disable("zhang")

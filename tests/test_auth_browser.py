@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from geodata import Store, schema
-from geodata.access import Users, audit_rows
+from geodata.access import audit_rows
+from geodata.accounts import Users
 from riskgrid.cli import DEMO_PASSWORD, create_demo_users, demo_accounts
 from riskgrid.settings import Settings
 from tests import test_dashboard_support as support

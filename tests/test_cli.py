@@ -140,7 +140,7 @@ def test_users_and_audit_commands(loaded):
     assert result.exit_code == 1 and "unknown role" in result.output
     listing = runner.invoke(app, ["users", "list", "--db", url]).output
     assert "zhang" in listing and "152223101" in listing
-    from geodata.access import Users
+    from geodata.accounts import Users
 
     Users(store).authenticate("zhang", "long-enough-pw", "127.0.0.1")
     assert runner.invoke(app, ["users", "disable", "zhang", "--db", url]).exit_code == 0

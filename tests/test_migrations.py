@@ -15,6 +15,8 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
 
         with store.engine.begin() as conn:
             for table in (
+                "sessions",
+                "login_throttle",
                 "signals",
                 "audit_log",
                 "users",
@@ -38,15 +40,20 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
             store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month="2024-10"
         )
     before = store.stats()
+    store.migrate("0004")
+    # before 0005 the session-signing key was kept in the database: 0005 deletes it
+    with store.write() as conn:
+        store.set_meta(conn, "session_secret", "an-old-key-in-the-database")
     store.migrate()
-    assert store.schema_version() == "0004"
+    assert store.schema_version() == "0005"
+    assert store.meta("session_secret") is None
     if backend == "postgis":  # the month moved into a partition of its own (0004)
         with store.engine.connect() as conn:
             kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = 'households'::regclass").scalar()
             part = conn.exec_driver_sql("SELECT to_regclass('households_2024_10')::text").scalar()
         assert (kind, part) == ("p", "households_2024_10")
     assert store.stats() == before
-    from geodata.access import Users
+    from geodata.accounts import Users
 
     Users(store).add("admin", "long-enough-pw", "admin", None)
     assert Users(store).authenticate("admin", "long-enough-pw").role == "admin"

@@ -2,28 +2,25 @@
 
 The log-in page is the only page served without a user, so it is a self-contained HTML form: no
 Dash layout, no scripts, no assets, nothing of the data. The form carries a token kept in the
-session (no log-in CSRF). A right password starts a new session (``auth.start_session``)
-and goes on to ``next`` (a local path only); a wrong one shows ``Users.authenticate``'s Chinese
-message, and after ``max_failures`` in a row the account is locked for a growing time. Every
-log-in, failure and log-out is in the audit log.
+session (no log-in CSRF); so does log-out, which is a POST. A right password starts a new
+session (``auth.start_session``) and goes on to ``next`` (a local path only); a failed attempt
+shows one Chinese message whatever the reason (unknown name, wrong password, an address that
+must wait: ``geodata.accounts``). Every log-in, failure and log-out is in the audit log, with
+the reason.
 """
 
 from __future__ import annotations
 
-import hmac
 import html
-import secrets
 
 import flask
 from flask_login import current_user
 
-from geodata.access import AuthError
+from geodata.accounts import AuthError
 
 from .. import auth
 from ..components import APP_TITLE
 from ..data import get_settings
-
-CSRF_KEY = "rg_csrf"
 
 PAGE = """<!DOCTYPE html>
 <html lang="zh-CN">
@@ -60,7 +57,7 @@ button {{ margin-top: 20px; width: 100%; padding: 9px; font-size: 16px; color: #
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="next" value="{next}">
 <label for="username">用户名</label>
-<input type="text" id="username" name="username" value="{username}" required autofocus>
+<input type="text" id="username" name="username" required autofocus>
 <label for="password">密码</label>
 <input type="password" id="password" name="password" required>
 <button type="submit" id="rg-login-submit">登录</button>
@@ -73,13 +70,12 @@ button {{ margin-top: 20px; width: 100%; padding: 9px; font-size: 16px; color: #
 
 
 def render(
-    *, error: str | None = None, note: str | None = None, username: str = "", status: int = 200
+    *, error: str | None = None, note: str | None = None, status: int = 200
 ) -> flask.Response:
     """The log-in form, with the session's form token (made on first use; a new session after
-    logging in gets a new one)."""
-    token = flask.session.get(CSRF_KEY)
-    if not token:
-        token = flask.session[CSRF_KEY] = secrets.token_urlsafe(24)
+    logging in gets a new one). The user name typed is not echoed: the page after a failed
+    attempt is the same whatever the name was."""
+    token = auth.form_token()
     message = ""
     if error:
         message += f'<p class="rg-login-error" id="rg-login-error">{html.escape(error)}</p>'
@@ -90,11 +86,9 @@ def render(
         message=message,
         csrf=token,
         next=html.escape(auth.safe_next(flask.request.values.get("next")), quote=True),
-        username=html.escape(username, quote=True),
     )
     response = flask.Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 
@@ -110,29 +104,28 @@ def login_view() -> flask.Response:
     form = flask.request.form
     username = (form.get("username") or "").strip()
     password = form.get("password") or ""
-    expected = flask.session.get(CSRF_KEY)
-    if not expected or not hmac.compare_digest(expected, form.get("csrf") or ""):
-        return render(error="页面已过期，请重新登录 (form expired)", username=username, status=400)
+    if not auth.form_token_ok(form.get("csrf")):
+        return render(error="页面已过期，请重新登录", status=400)
     if not username or not password:
-        return render(error="请输入用户名和密码", username=username, status=401)
+        return render(error="请输入用户名和密码", status=401)
     try:
         principal = auth.get_users().authenticate(username, password, flask.request.remote_addr)
     except AuthError as exc:
-        message = str(exc)
-        if exc.locked_until is not None and "尝试次数过多" not in message:
-            message += (
-                f"；连续失败次数过多，账号已锁定至 {exc.locked_until:%H:%M:%S} (UTC)"
-                " (account locked)"
-            )
-        return render(error=message, username=username, status=401)
+        return render(error=str(exc), status=401)
     auth.start_session(principal)
     return flask.redirect(auth.safe_next(form.get("next")))
 
 
 def logout_view() -> flask.Response:
-    """End the session (logged) and show the log-in form again."""
+    """POST with the session's form token: end the session (logged) and go to the log-in form.
+    GET (a link, an image a page embeds, a prefetch) changes nothing: it shows a button that
+    posts the form."""
     if not get_settings().login:
         return flask.redirect("/")
+    if flask.request.method != "POST" or not auth.form_token_ok(flask.request.form.get("csrf")):
+        if not current_user.is_authenticated:
+            return flask.redirect(auth.LOGIN_PATH)
+        return auth.message_page("退出登录", "确定要退出登录吗？", 200, links=False, logout=True)
     if current_user.is_authenticated:
         auth.log_event("logout")
     auth.end_session()
