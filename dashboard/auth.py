@@ -414,6 +414,7 @@ def init_auth(app: dash.Dash, settings: Settings, store: Store) -> None:
     # first: before Dash's own first-request set-up, which builds the layout (a user's shell)
     server.before_request_funcs.setdefault(None, []).insert(0, require_login)
     server.register_error_handler(AccessDenied, denied_response)
+    server.register_error_handler(404, not_found_response)  # Flask's own (English) page never
     server.after_request(security_headers)
     login_page.register(server)
 

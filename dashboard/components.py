@@ -163,7 +163,7 @@ def logout_button() -> html.Form:
 
     return html.Form(
         [
-            html.Input(type="hidden", name="csrf", value=form_token()),
+            dcc.Input(type="hidden", name="csrf", value=form_token(), id="rg-logout-token"),
             html.Button("退出", type="submit", className="rg-logout", id="rg-logout"),
         ],
         method="POST",
