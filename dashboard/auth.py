@@ -239,7 +239,7 @@ color:#222;margin:0}}main{{max-width:560px;margin:12vh auto;background:#fff;padd
 border-top:4px solid #b8322a;box-shadow:0 1px 4px rgba(0,0,0,.12)}}h1{{font-size:22px}}
 a{{color:#9b2a22}}button{{font-size:15px;padding:6px 16px;color:#fff;background:#b8322a;
 border:0;cursor:pointer}}</style></head>
-<body><main id="rg-denied"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
+<body><main id="{'rg-notfound' if status == 404 else 'rg-denied'}"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
 </body></html>"""
     response = flask.Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"

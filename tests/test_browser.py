@@ -57,7 +57,9 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, server: str) -> Iterator[Any]:
     """A fresh page; afterwards every request it made must have gone to 127.0.0.1."""
     RESULTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1000}, locale="zh-CN", bypass_csp=True
+    )
     pg = context.new_page()
     requests: list[str] = []
     errors: list[str] = []
@@ -357,7 +359,8 @@ def test_sites_page_shows_sites_sized_and_flagged(page: Any, server: str, demo_d
 
 
 def test_unknown_code_gives_a_chinese_not_found_page(page: Any, server: str):
-    page.goto(f"{server}/unit/999999999")
+    response = page.goto(f"{server}/unit/999999999")
+    assert response.status == 404
     page.wait_for_selector("#rg-notfound")
     assert "未找到该单位" in page.inner_text("#rg-notfound")
     shot(page, "11-not-found")

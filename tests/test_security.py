@@ -136,7 +136,9 @@ def test_users_passwd_sets_a_new_password_and_ends_the_sessions(world: World):
     changed = [r for r in audit_rows(world.store) if r["action"] == "password_changed"]
     assert [r["target"] for r in changed] == ["mover"]
     unknown = runner.invoke(
-        cli_app, ["users", "passwd", "nobody-here", "--password-stdin", "--db", world.url], input="x" * 9
+        cli_app,
+        ["users", "passwd", "nobody-here", "--password-stdin", "--db", world.url],
+        input="x" * 9,
     )
     assert unknown.exit_code == 1 and "user not found" in unknown.output
 
@@ -315,7 +317,9 @@ def test_pages_refuse_to_be_framed_and_allow_only_their_own_scripts(world: World
         policy = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in policy
         scripts = re.search(r"script-src ([^;]+)", policy).group(1)
-        assert "'self'" in scripts and "unsafe-inline" not in scripts and "unsafe-eval" not in scripts
+        assert (
+            "'self'" in scripts and "unsafe-inline" not in scripts and "unsafe-eval" not in scripts
+        )
         assert "http" not in policy  # no other host
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -339,7 +343,9 @@ def test_an_outside_unit_answers_exactly_as_an_unknown_one(world: World):
         assert a.get_data() == b.get_data(), (outside, unknown)
         assert t1.name not in a.get_data(as_text=True)
     # the refusals are in the audit log all the same
-    denied = [r["target"] for r in audit_rows(world.store, username="township") if r["action"] == "denied"]
+    denied = [
+        r["target"] for r in audit_rows(world.store, username="township") if r["action"] == "denied"
+    ]
     assert t1.code in denied
 
 
