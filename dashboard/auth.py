@@ -287,9 +287,9 @@ def unauthorized_response(expired: bool = False) -> flask.Response:
 def security_headers(response: flask.Response) -> flask.Response:
     """Every response: no framing, a content-security policy of the app's own scripts (and
     the hashes of Dash's inline ones), no MIME sniffing, no referrer to other sites."""
-    policy = flask.current_app.config.get(CSP_KEY)
-    if policy:
-        response.headers.setdefault("Content-Security-Policy", policy)
+    app = flask.current_app.config.get(CSP_KEY)
+    if app is not None:
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -300,7 +300,10 @@ def content_security_policy(app: dash.Dash) -> str:
     """Scripts only from the app itself and Dash's own inline scripts (by hash, no
     ``unsafe-inline``, no ``eval``); styles from the app (inline style attributes allowed:
     plotly.js and React set them); MapLibre's workers from blob URLs; no frames, no plugins,
-    forms only to the app."""
+    forms only to the app.
+
+    Computed for each response: Dash adds inline scripts (its pages' clientside callbacks) when it
+    sets itself up on the first request it serves, after the app was built."""
     hashes = " ".join(app.csp_hashes())
     return (
         "default-src 'self'; "

@@ -926,6 +926,8 @@ def test_demo_creates_one_account_per_role_and_prints_the_log_ins(tmp_path: Path
     ]
     result = CliRunner().invoke(cli_app, args)
     assert result.exit_code == 0, result.output
+    # the database of personal data: readable and writable by its owner only
+    assert (tmp_path / "demo.db").stat().st_mode & 0o777 == 0o600
     store = Store(url)
     county = store.default_unit()
     township = store.children(county.code)[0]

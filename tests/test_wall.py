@@ -724,10 +724,10 @@ def test_wall_reloads_itself_after_the_reload_interval(browser, live_db):
 
 @pytest.mark.browser
 def test_wall_account_logs_in_and_sees_the_wall(browser, live_db):
-    from geodata import access
+    from geodata.accounts import Users
 
     store = Store(support.sqlite_url(live_db))
-    access.Users(store).add("wall", "wall-password-1", "viewer", store.default_unit().code)
+    Users(store).add("wall", "wall-password-1", "viewer", store.default_unit().code)
     stats = store.stats()
     app = create_app(Settings(db=support.sqlite_url(live_db), login=True))
     with serving(app) as base, opened(browser) as page:
