@@ -374,3 +374,27 @@ def test_sessions_in_redis_end_at_log_out_for_every_worker(world: World):
     assert client.post("/logout", data={"csrf": session_token(client)}).status_code == 302
     assert other.get("/").status_code == 302  # ended for every worker
     client_r.flushdb()
+
+
+def test_database_sessions_on_each_backend(store):
+    """The ``sessions`` table on SQLite and PostGIS: stored under the token's hash, expired on
+    the server, ended per user."""
+    from geodata.sessions import DbSessions, token_id
+
+    sessions = DbSessions(store)
+    sessions.put("token-a", {"_user_id": "u1", "x": "甲"}, "u1", 60)
+    sessions.put("token-b", {"_user_id": "u1"}, "u1", 60)
+    sessions.put("token-c", {"_user_id": "u2"}, "u2", 60)
+    assert sessions.get("token-a") == {"_user_id": "u1", "x": "甲"}
+    with store.engine.connect() as conn:
+        ids = set(conn.execute(sa.select(schema.sessions.c.id)).scalars())
+    assert ids == {token_id(t) for t in ("token-a", "token-b", "token-c")}
+    assert "token-a" not in ids
+    sessions.put("token-a", {"_user_id": "u1", "x": "乙"}, "u1", 60)  # an update, not a new row
+    assert sessions.get("token-a")["x"] == "乙"
+    assert sessions.end_user("u1") == 2
+    assert sessions.get("token-a") is None and sessions.get("token-c") == {"_user_id": "u2"}
+    sessions.put("token-d", {"_user_id": "u3"}, "u3", 0)  # expires at once
+    assert sessions.get("token-d") is None
+    sessions.delete("token-c")
+    assert sessions.get("token-c") is None

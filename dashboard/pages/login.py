@@ -125,7 +125,7 @@ def logout_view() -> flask.Response:
     if flask.request.method != "POST" or not auth.form_token_ok(flask.request.form.get("csrf")):
         if not current_user.is_authenticated:
             return flask.redirect(auth.LOGIN_PATH)
-        return auth.message_page("退出登录", "确定要退出登录吗？", 200, links=False, logout=True)
+        return auth.message_page("退出登录", "确定要退出登录吗？", 200, links=True)
     if current_user.is_authenticated:
         auth.log_event("logout")
     auth.end_session()
