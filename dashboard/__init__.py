@@ -18,7 +18,7 @@ import assets
 from geodata import Lines, Store
 from riskgrid.settings import Settings, load_settings
 
-from . import auth, components, geo, pages
+from . import auth, components, geo, pages, responses
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
 __all__ = ["ASSETS_DIR", "create_app"]
@@ -86,5 +86,5 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     geo.register(server)
     pages.register(app)
     app.layout = auth.app_layout  # the shell of the logged-in user
-    server.config[auth.CSP_KEY] = app  # the content-security policy hashes its inline scripts
+    server.config[responses.CSP_KEY] = app  # the content-security policy hashes its inline scripts
     return app

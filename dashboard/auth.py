@@ -8,14 +8,16 @@ on the server.
    (``/_dash-layout``, ``/_dash-dependencies``, ``/_dash-update-component``, ``/geojson/…``,
    scripts, assets) gets 401 with no data. A session older than ``settings.session_minutes`` is
    ended. A page URL naming a unit or household outside the user's area (``/unit/<code>``,
-   ``/grid/<code>``, ``/household/<id>``) is refused there and then.
+   ``/grid/<code>``, ``/household/<id>``) is answered there and then exactly as an unknown one
+   (404, ``responses.not_found_response``).
 2. Every data read of a request goes through ``dashboard.data.get_loaders()``, bound to the
    user's ``Principal``: a unit outside the area raises ``AccessDenied`` before anything is read
-   or taken from the cache, whichever callback asked. ``AccessDenied`` becomes a 403 (a Chinese
-   无权查看 page for pages, a short JSON body for callbacks and geometry), never data.
-3. Sessions are Flask's signed cookie (HttpOnly, SameSite=Lax, Secure over HTTPS), signed with
-   ``settings.secret_key`` or else a random key made once and kept in the database's meta table,
-   so that every worker shares it.
+   or taken from the cache, whichever callback asked. ``AccessDenied`` becomes the same 404 as
+   an unknown unit (a Chinese page, or a short JSON body for callbacks and geometry), never data.
+3. Sessions live on the server (``dashboard.sessions``, ``geodata.sessions``: the database, or
+   Redis when configured); the cookie holds a random token signed with ``session_key``:
+   ``settings.secret_key`` or a key file with mode 0600 beside the database, never the
+   database itself. Log-out (a POST with the form token) deletes the session.
 
 With ``settings.login`` off (a single-user install) every request acts as
 ``geodata.access.LOCAL_ADMIN``; the app then refuses to be built for a non-loopback address and
@@ -25,8 +27,6 @@ answers only requests from a loopback address.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import html
 import ipaddress
 import re
 import secrets
@@ -47,26 +47,24 @@ from geodata.sessions import session_backend
 from riskgrid.settings import Settings
 
 from .data import get_loaders, get_raw_store, get_settings
+from .responses import (
+    CSRF_KEY,
+    DENIED_DETAIL,
+    DENIED_TITLE,
+    LOGIN_PATH,
+    LOGOUT_PATH,
+    _is_api,
+    denied_response,
+    message_page,
+    not_found_response,
+    security_headers,
+)
 from .sessions import ServerSessionInterface
 
-CSRF_KEY = "rg_csrf"
-CSP_KEY = "RISKGRID_CSP"
 SESSION_COOKIE = "riskgrid_session"
 LOGIN_AT = "rg_login_at"
 USERS_KEY = "RISKGRID_USERS"
 
-LOGIN_PATH = "/login"
-LOGOUT_PATH = "/logout"
-# paths answered to XHR / scripts rather than shown as pages: 401 (not a redirect) without a user
-API_PREFIXES = (
-    "/_dash-",
-    "/_reload-hash",
-    "/_alive",
-    "/geojson/",
-    "/assets/",
-    "/_favicon",
-    "/favicon.ico",
-)
 # page URLs that name a unit or a household: checked against the user's area before serving
 PAGE_SCOPE = re.compile(r"^/(unit|grid|household)/([^/]+)/?$")
 
@@ -167,19 +165,6 @@ def end_session() -> None:
     flask.session.clear()
 
 
-def form_token() -> str:
-    """The session's form token (log-in and log-out forms), made on first use."""
-    token = flask.session.get(CSRF_KEY)
-    if not isinstance(token, str) or not token:
-        token = flask.session[CSRF_KEY] = secrets.token_urlsafe(24)
-    return token
-
-
-def form_token_ok(sent: str | None) -> bool:
-    expected = flask.session.get(CSRF_KEY)
-    return bool(expected) and hmac.compare_digest(str(expected), sent or "")
-
-
 def session_expired(settings: Settings) -> bool:
     started = flask.session.get(LOGIN_AT)
     if not isinstance(started, int | float):
@@ -210,65 +195,6 @@ def safe_next(target: str | None) -> str:
 
 
 # ---------------------------------------------------------------------- refusals
-def _is_api(path: str) -> bool:
-    return path.startswith(API_PREFIXES)
-
-
-def logout_form() -> str:
-    """The log-out button: a POST with the session's form token (a GET changes nothing)."""
-    token = html.escape(form_token(), quote=True)
-    return (
-        f'<form method="post" action="{LOGOUT_PATH}" id="rg-logout-form">'
-        f'<input type="hidden" name="csrf" value="{token}">'
-        '<button type="submit" id="rg-logout">退出登录</button></form>'
-    )
-
-
-def message_page(
-    title: str, detail: str, status: int, *, links: bool = True, logout: bool = False
-) -> flask.Response:
-    """A plain Chinese page (no Dash, no data): refusals and errors."""
-    signed_in = flask.has_request_context() and current_user.is_authenticated
-    nav = '<p><a href="/">返回首页</a></p>' if links else ""
-    if (links or logout) and signed_in:
-        nav += logout_form()
-    body = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)} · 防返贫动态监测</title>
-<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea;
-color:#222;margin:0}}main{{max-width:560px;margin:12vh auto;background:#fff;padding:28px 32px;
-border-top:4px solid #b8322a;box-shadow:0 1px 4px rgba(0,0,0,.12)}}h1{{font-size:22px}}
-a{{color:#9b2a22}}button{{font-size:15px;padding:6px 16px;color:#fff;background:#b8322a;
-border:0;cursor:pointer}}</style></head>
-<body><main id="{'rg-notfound' if status == 404 else 'rg-denied'}"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
-</body></html>"""
-    response = flask.Response(body, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-DENIED_TITLE = "无权查看"
-DENIED_DETAIL = "您的角色不能查看该内容。本次访问已记录。"
-NOT_FOUND_TITLE = "未找到"
-NOT_FOUND_DETAIL = "未找到该单位或农户，或它不在您账号的管辖范围内。请从总览进入。"
-
-
-def not_found_response(_exc: Exception | None = None) -> flask.Response:
-    """404 with no data, the same for an unknown unit or household and for one outside the
-    user's area (so that codes cannot be probed): JSON for callbacks and geometry, a Chinese
-    page otherwise. The refusal itself is in the audit log."""
-    if _is_api(flask.request.path):
-        response = flask.jsonify({"error": "未找到 (not found)"})
-        response.status_code = 404
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    return message_page(NOT_FOUND_TITLE, NOT_FOUND_DETAIL, 404)
-
-
-def denied_response(exc: Exception | None = None) -> flask.Response:
-    """``AccessDenied`` raised anywhere in a request: answered as an unknown unit (404)."""
-    return not_found_response(exc)
-
-
 def unauthorized_response(expired: bool = False) -> flask.Response:
     """No user: a page GET goes to the log-in page, anything else gets 401 and no data."""
     request = flask.request
@@ -282,43 +208,6 @@ def unauthorized_response(expired: bool = False) -> flask.Response:
     response.status_code = 401
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def security_headers(response: flask.Response) -> flask.Response:
-    """Every response: no framing, a content-security policy of the app's own scripts (and
-    the hashes of Dash's inline ones), no MIME sniffing, no referrer to other sites."""
-    app = flask.current_app.config.get(CSP_KEY)
-    if app is not None:
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def content_security_policy(app: dash.Dash) -> str:
-    """Scripts only from the app itself and Dash's own inline scripts (by hash, no
-    ``unsafe-inline``, no ``eval``); styles from the app (inline style attributes allowed:
-    plotly.js and React set them); MapLibre's workers from blob URLs; no frames, no plugins,
-    forms only to the app.
-
-    Computed for each response: Dash adds inline scripts (its pages' clientside callbacks) when it
-    sets itself up on the first request it serves, after the app was built."""
-    hashes = " ".join(app.csp_hashes())
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' {hashes}; "
-        "style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; "
-        "font-src 'self' data:; "
-        "connect-src 'self'; "
-        "worker-src 'self' blob:; "
-        "child-src 'self' blob:; "
-        "object-src 'none'; "
-        "base-uri 'self'; "
-        "form-action 'self'; "
-        "frame-ancestors 'none'"
-    )
 
 
 # ---------------------------------------------------------------------- the hook

@@ -159,7 +159,7 @@ def user_box(loaders: Loaders) -> html.Span | None:
 
 def logout_button() -> html.Form:
     """退出: a form that POSTs the session's token to /logout (a GET of /logout changes nothing)."""
-    from .auth import LOGOUT_PATH, form_token
+    from .responses import LOGOUT_PATH, form_token
 
     return html.Form(
         [

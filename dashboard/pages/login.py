@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from geodata.accounts import AuthError
 
-from .. import auth
+from .. import auth, responses
 from ..components import APP_TITLE
 from ..data import get_settings
 
@@ -75,7 +75,7 @@ def render(
     """The log-in form, with the session's form token (made on first use; a new session after
     logging in gets a new one). The user name typed is not echoed: the page after a failed
     attempt is the same whatever the name was."""
-    token = auth.form_token()
+    token = responses.form_token()
     message = ""
     if error:
         message += f'<p class="rg-login-error" id="rg-login-error">{html.escape(error)}</p>'
@@ -104,7 +104,7 @@ def login_view() -> flask.Response:
     form = flask.request.form
     username = (form.get("username") or "").strip()
     password = form.get("password") or ""
-    if not auth.form_token_ok(form.get("csrf")):
+    if not responses.form_token_ok(form.get("csrf")):
         return render(error="页面已过期，请重新登录", status=400)
     if not username or not password:
         return render(error="请输入用户名和密码", status=401)
@@ -122,10 +122,10 @@ def logout_view() -> flask.Response:
     posts the form."""
     if not get_settings().login:
         return flask.redirect("/")
-    if flask.request.method != "POST" or not auth.form_token_ok(flask.request.form.get("csrf")):
+    if flask.request.method != "POST" or not responses.form_token_ok(flask.request.form.get("csrf")):
         if not current_user.is_authenticated:
             return flask.redirect(auth.LOGIN_PATH)
-        return auth.message_page("退出登录", "确定要退出登录吗？", 200, links=True)
+        return responses.message_page("退出登录", "确定要退出登录吗？", 200, links=True)
     if current_user.is_authenticated:
         auth.log_event("logout")
     auth.end_session()
