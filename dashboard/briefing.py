@@ -13,15 +13,19 @@ registered from its file: if the font is missing the briefing fails instead of d
 
 The HTML map is one self-contained file: Leaflet's script and styles are inlined from
 ``riskgrid/vendor/leaflet`` and there is no tile layer, so it opens from a USB stick with no
-server and no internet.
+server and no internet (``dashboard/briefing_html.py``).
+
+Names come from the files county offices are handed, so every output shows them as text and
+nothing else: matplotlib draws every string with ``parse_math=False`` and ``usetex=False`` (a
+``$x^2$`` in a name is no formula), python-pptx writes plain text runs, the HTML map never
+makes them markup or a template (``briefing_html``), and file names keep only letters, digits,
+``-`` and ``_`` (:func:`file_stem`, :func:`deck_name`).
 """
 
 from __future__ import annotations
 
 import functools
-import html
 import io
-import json
 import math
 import os
 import re
@@ -56,6 +60,7 @@ __all__ = [
     "briefing_texts",
     "build_briefing",
     "cjk_font",
+    "deck_name",
     "file_stem",
     "parse_size",
     "render_html",
@@ -90,6 +95,12 @@ OUTLINE = "#2b2b2b"
 BAR = "#5b7fa6"
 STAMP = "#c81e1e"
 RISK_ORDER = ("red", "yellow", "blue", "none")
+# Every text is drawn as it is: no mathtext ($...$), no LaTeX even if a matplotlibrc asks for it.
+LITERAL: dict[str, Any] = {"parse_math": False, "usetex": False}
+# File names: letters (any script, CJK too), digits, - and _; the rest becomes one _.
+_UNSAFE_RUN = re.compile(r"[^\w-]+")
+NAME_BYTES = 120  # at most this many UTF-8 bytes of the unit's name in a file name
+CODE_BYTES = 40
 
 
 class BriefError(ValueError):
@@ -244,12 +255,25 @@ def brief_units(store: Store, code: str, children: bool = False) -> list[str]:
     return codes
 
 
+def _safe_part(text: str, max_bytes: int, default: str) -> str:
+    """Letters, digits, - and _ only (each other run of characters one _), at most
+    ``max_bytes`` in UTF-8, cut at a character; ``default`` when nothing is left."""
+    text = re.sub(r"_{2,}", "_", _UNSAFE_RUN.sub("_", text)).strip("_-")
+    out = text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore").strip("_-")
+    return out or default
+
+
 def file_stem(store: Store, code: str, month: str) -> str:
-    """``<code>_<name>_<month>``, safe as a file name on Windows and on a USB stick."""
+    """``<code>_<name>_<month>``, safe as a file name on Windows, Linux and a USB stick: only
+    letters (CJK too), digits, - and _, and well under 255 bytes (names are cut to 120 bytes)."""
     unit = store.unit(code)
-    name = unit.name if unit else ""
-    name = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("_.") or "unit"
-    return f"{code}_{name}_{month}"
+    name = _safe_part(unit.name if unit else "", NAME_BYTES, "unit")
+    return f"{_safe_part(code, CODE_BYTES, 'unit')}_{name}_{_safe_part(month, 16, 'month')}"
+
+
+def deck_name(code: str, month: str) -> str:
+    """The PowerPoint deck's file name, ``brief_<code>_<month>.pptx``, with the same rules."""
+    return f"brief_{_safe_part(code, CODE_BYTES, 'unit')}_{_safe_part(month, 16, 'month')}.pptx"
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[np.ndarray]]:
@@ -444,7 +468,7 @@ class _Page:
 
     def text(self, x: float, y: float, s: str, size: float, **kw: Any) -> Text:
         kw.setdefault("color", INK)
-        return self.fig.text(x, y, s, fontsize=size, family=self.family, **kw)
+        return self.fig.text(x, y, s, fontsize=size, family=self.family, **LITERAL, **kw)
 
     def extent(self, artist: Text) -> Any:
         return artist.get_window_extent(self.renderer)
@@ -566,6 +590,7 @@ def _place_labels(page: _Page, ax: Any, labels: list[tuple[str, float, float, fl
             path_effects=halo,
             zorder=5,
             clip_on=True,
+            **LITERAL,
         )
         spot = None
         for size in (base, base * 0.85, base * 0.72):
@@ -700,6 +725,7 @@ def _draw_causes(page: _Page, b: Briefing) -> None:
             fontsize=12,
             family=page.family,
             color=INK,
+            **LITERAL,
         )
         ax.annotate(
             count,
@@ -712,6 +738,7 @@ def _draw_causes(page: _Page, b: Briefing) -> None:
             family=page.family,
             color=INK,
             annotation_clip=False,
+            **LITERAL,
         )
 
 
@@ -815,171 +842,9 @@ def render_pptx(
 
 
 # ---------------------------------------------------------------------------------------- HTML
-@functools.cache
-def _leaflet() -> tuple[str, str]:
-    js = (LEAFLET_DIR / "leaflet.js.txt").read_text(encoding="utf-8")
-    css = (LEAFLET_DIR / "leaflet.css.txt").read_text(encoding="utf-8")
-    # The attribution control (off here) would link the Leaflet site: drop the address so the
-    # file names no outside host. The SVG namespace string stays: it is a name, not a request.
-    js = re.sub(r'href="https?://leafletjs\.com"\s*', "", js)
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)  # comments cite bug trackers by address
-    return js.replace("</script", "<\\/script"), css
-
-
-def _grid_properties(row: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(row["data"]) if isinstance(row.get("data"), str) else {}
-    open_by = data.get("open_by_level", {})
-    cr = data.get("clearance_rate", {})
-    monitored = data.get("monitored", {"households": 0, "persons": 0})
-    return {
-        "level": "grid",
-        "name": row["name"],
-        "code": row["code"],
-        "risk": row["risk_level"],
-        "risk_label": f"{RISK_LABELS.get(row['risk_level'], RISK_LABELS['none'])}",
-        "monitored": hp(monitored),
-        "open_red": hp(open_by.get("red", {})),
-        "open_yellow": hp(open_by.get("yellow", {})),
-        "open_blue": hp(open_by.get("blue", {})),
-        "clearance": f"{pct(cr.get('persons'))} (按人) / {pct(cr.get('households'))} (按户)",
-    }
-
-
-TOOLTIP_FIELDS = (
-    ("name", "网格"),
-    ("code", "编码"),
-    ("risk_label", "风险等级"),
-    ("monitored", "监测对象"),
-    ("open_red", "未消除 红色"),
-    ("open_yellow", "未消除 黄色"),
-    ("open_blue", "未消除 蓝色"),
-    ("clearance", "风险消除率"),
-)
-
-_HTML_STYLE = """
-html, body {margin: 0; padding: 0; font-family: "Noto Sans CJK SC", "Microsoft YaHei",
-  "PingFang SC", sans-serif;}
-.leaflet-container {background: #ffffff;}
-.rg-panel {position: fixed; z-index: 1000; background: rgba(255,255,255,0.94); color: #1f2933;
-  border: 1px solid #c9d1db; border-radius: 6px; padding: 10px 14px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.15);}
-.rg-title {top: 10px; left: 60px; max-width: 60vw;}
-.rg-title h1 {font-size: 20px; margin: 0 0 4px 0;}
-.rg-title p {font-size: 13px; margin: 2px 0; color: #5f6b7a;}
-.rg-figures {top: 10px; right: 10px; font-size: 13px; min-width: 230px;}
-.rg-figures td {padding: 1px 6px 1px 0;} .rg-figures td.v {text-align: right; font-weight: bold;}
-.rg-legend {bottom: 56px; left: 10px; font-size: 13px;}
-.rg-legend .sw {display: inline-block; width: 14px; height: 14px; margin-right: 6px;
-  vertical-align: -2px; border: 1px solid #8a8a8a;}
-.rg-stamp {color: #c81e1e; border: 2px solid #c81e1e; border-radius: 4px; padding: 0 6px;
-  font-weight: bold; margin-left: 8px; font-size: 16px;}
-.rg-footer {bottom: 6px; right: 10px; font-size: 12px; color: #5f6b7a; padding: 4px 8px;}
-.rg-label {background: transparent; border: none; box-shadow: none; font-size: 12px;
-  font-weight: bold; color: #1f2933; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff;}
-.rg-label::before {display: none;}
-"""
-
-
 def render_html(store: Store, code: str, month: str | None = None) -> str:
-    """One self-contained interactive map of the unit's grids (Leaflet inlined, no tiles)."""
-    import folium
-    from folium.utilities import JsCode
+    """One self-contained interactive map of the unit's grids (Leaflet inlined, no tiles); see
+    ``dashboard.briefing_html``, where it is made with nothing from data as markup or template."""
+    from .briefing_html import render_html as render
 
-    b = build_briefing(store, code, month)
-    unit, month = store.unit(b.code), b.month
-    esc = html.escape
-    grid_rows = {r["code"]: r for r in _grid_frame(store, unit, month).to_dict("records")}
-    grids = store.map_features("grid", within=unit.code)
-    features = []
-    for feature in grids["features"]:
-        row = grid_rows.get(feature["id"]) or {
-            "code": feature["id"],
-            "name": feature["properties"]["name"],
-            "risk_level": "none",
-            "data": None,
-        }
-        features.append({**feature, "properties": _grid_properties(row)})
-    minx, miny, maxx, maxy = b.map.bounds
-    fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        tiles=None,
-        zoom_start=9,
-        control_scale=True,
-        attribution_control=False,
-        zoom_snap=0.25,
-    )
-    fmap.default_js = []  # CDN links: replaced by the inlined Leaflet below
-    fmap.default_css = []
-    root = fmap.get_root()
-    root.title = b.title
-    js, css = _leaflet()
-    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    root.header.add_child(folium.Element(f"<style>{_HTML_STYLE}</style>"), name="riskgrid_css")
-    root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
-
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="grids",
-        style_function=lambda f: {
-            "fillColor": RISK_COLORS.get(f["properties"]["risk"], RISK_COLORS["none"]),
-            "fillOpacity": 0.9,
-            "color": "#ffffff",
-            "weight": 0.6,
-        },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#1f2933"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=[f for f, _ in TOOLTIP_FIELDS],
-            aliases=[a for _, a in TOOLTIP_FIELDS],
-            sticky=True,
-            localize=False,
-        ),
-    ).add_to(fmap)
-    child_level = store.child_level(unit.level)
-    if child_level:
-        children = store.map_features(child_level, within=unit.code)
-        folium.GeoJson(
-            children,
-            name="children",
-            interactive=False,
-            style_function=lambda f: {"color": "#3d4450", "weight": 1.4, "fill": False},
-            on_each_feature=JsCode(
-                "function(feature, layer) {layer.bindTooltip(feature.properties.name, "
-                "{permanent: true, direction: 'center', className: 'rg-label', interactive: false});}"
-            ),
-        ).add_to(fmap)
-    folium.GeoJson(
-        store.map_features(unit.level, within=unit.code),
-        name="outline",
-        interactive=False,
-        style_function=lambda f: {"color": OUTLINE, "weight": 2.5, "fill": False},
-    ).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
-
-    stamp = f'<span class="rg-stamp">{esc(b.stamp)}</span>' if b.stamp else ""
-    root.html.add_child(
-        folium.Element(
-            f'<div class="rg-panel rg-title"><h1>{esc(b.title)}{stamp}</h1>'
-            f"<p>{esc(b.subtitle)}</p></div>"
-        )
-    )
-    rows = "".join(
-        f'<tr><td>{esc(card.label)}</td><td class="v">{esc(card.value)}</td></tr>'
-        for row in b.cards
-        for card in row
-    )
-    root.html.add_child(
-        folium.Element(f'<div class="rg-panel rg-figures"><table>{rows}</table></div>')
-    )
-    legend = "".join(
-        f'<div><span class="sw" style="background:{color}"></span>{esc(text)}</div>'
-        for color, text in b.legend
-    )
-    root.html.add_child(
-        folium.Element(
-            f'<div class="rg-panel rg-legend"><div><b>{esc(b.legend_title)}</b></div>{legend}</div>'
-        )
-    )
-    footer = " · ".join(esc(t) for t in (b.data_date, b.source, b.demo_note or "") if t)
-    root.html.add_child(folium.Element(f'<div class="rg-panel rg-footer">{footer}</div>'))
-    page = root.render()
-    return page.replace("<html>", '<html lang="zh-CN">', 1)
+    return render(store, code, month)

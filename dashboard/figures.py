@@ -6,6 +6,10 @@ replaces ``z`` and ``customdata`` (see :func:`map_patch`), never the geometry. T
 always ``white-bg``: it needs no tiles, and no fonts because names are written by an HTML overlay
 (``assets/riskgrid.js``) from ``layout.meta.labels``, not by MapLibre text layers, which would
 fetch glyphs from another host.
+
+Every string from data (unit, site and cause names) goes into a figure's hover text, tick labels
+or bar texts through :func:`fmt.plotly_text`, so Plotly's pseudo-HTML never reads a name as tags
+or entities; the overlay's ``meta.labels`` stay plain, the script writes them as ``textContent``.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ def feature_names(features: dict[str, Any]) -> dict[str, str]:
 
 
 def _hover_row(fig: dict[str, Any] | None, name: str) -> list[str]:
+    name = fmt.plotly_text(name)
     if fig is None:
         return [name, "无数据", "—", "—", "—", "—", "—", "—", "—"]
     monitored = fig["monitored"]
@@ -331,7 +336,7 @@ def causes_figure(by_cause: dict[str, int], top: int = 10) -> go.Figure:
     if len(items) > top:
         rest = sum(v for _, v in items[top - 1 :])
         items = items[: top - 1] + [("其他类型", rest)]
-    labels = [k for k, _ in items][::-1]
+    labels = [fmt.plotly_text(k) for k, _ in items][::-1]  # tick labels and %{y}: plotly text
     values = [v for _, v in items][::-1]
     fig = go.Figure(
         go.Bar(
@@ -475,7 +480,7 @@ def site_marker_values(sites: Sequence[dict[str, Any]]) -> dict[str, Any]:
     sizes = [10 + 30 * math.sqrt(p / biggest) for p in persons]
     colors = [RISK_COLORS["red"] if site_flagged(s) else "#2e8b57" for s in sites]
     hover = [
-        f"<b>{s['site_name']}</b><br>搬迁 {fmt.households(s.get('relocated_households'))} / "
+        f"<b>{fmt.plotly_text(s['site_name'])}</b><br>搬迁 {fmt.households(s.get('relocated_households'))} / "
         f"{fmt.persons(s.get('relocated_persons'))}<br>"
         f"就业帮扶覆盖率 {fmt.pct(s.get('employment_coverage'))}"
         for s in sites

@@ -1,4 +1,5 @@
-"""Numbers written the Chinese way: 7,044 人, 1,900 户, 74.46%, 6,500 元."""
+"""Numbers written the Chinese way: 7,044 人, 1,900 户, 74.46%, 6,500 元; data text made literal
+for Plotly (:func:`plotly_text`)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,18 @@ def date_text(value: Any) -> str:
         return DASH
     text = str(value)
     return text[:10] if text else DASH
+
+
+def plotly_text(value: Any) -> str:
+    """A string from data (a unit, household, site or cause name) as Plotly text that shows it
+    literally.
+
+    Plotly draws hover labels, tick labels, bar texts and annotations through its pseudo-HTML
+    renderer: ``<b>``, ``<br>``, ``<a href>``, ``<span style>`` ... are tags, and ``&amp;``
+    ``&lt;`` ``&gt;`` ``&nbsp;`` ``&mu;`` ... and numeric references are decoded (``&quot;`` is
+    not). Escaping ``&``, ``<`` and ``>`` (only these: a quote would show as ``&quot;``) leaves
+    no tag and no entity of the data's own, so ``<b>x</b>`` shows as typed. Not for HTML
+    components or ``textContent``, which are literal already.
+    """
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

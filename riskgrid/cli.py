@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -63,7 +64,7 @@ def open_store(settings: Settings) -> Store:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]错误 error:[/red] {message}", highlight=False)
+    err.print(f"[red]错误 error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -80,17 +81,21 @@ def _progress() -> Progress:
 
 def _print_report(report: Any, seconds: float) -> None:
     console.print(
-        f"{report.file}: 读取 read {report.rows_read:,} 行, 加载 loaded {report.rows_loaded:,}, "
+        f"{escape(str(report.file))}: 读取 read {report.rows_read:,} 行, 加载 loaded {report.rows_loaded:,}, "
         f"拒绝 rejected {report.rows_rejected:,}, 警告 warnings {len(report.warnings):,} "
         f"({seconds:.1f} s)",
         highlight=False,
     )
     for w in report.warnings[:20]:
-        err.print(f"[yellow]警告 warning:[/yellow] {w}", highlight=False)
+        err.print(f"[yellow]警告 warning:[/yellow] {escape(str(w))}", highlight=False)
     if len(report.warnings) > 20:
         err.print(f"[yellow]... 另有 {len(report.warnings) - 20} 条警告[/yellow]")
     if report.reject_file:
-        err.print(f"拒绝的行已写入 rejected rows written to {report.reject_file}", highlight=False)
+        err.print(
+            f"拒绝的行已写入 rejected rows written to {report.reject_file}",
+            highlight=False,
+            markup=False,
+        )
     if getattr(report, "unchanged", False):
         console.print("该文件此前已加载, 数据未变化 (file loaded before; nothing changed)")
 
@@ -178,7 +183,8 @@ def _pct(x: float | None) -> str:
 
 def print_stats(stats: dict[str, Any]) -> None:
     unit = stats["unit"]
-    title = f"{unit['name']} ({LEVEL_LABELS[unit['level']]} {unit['code']}) {stats['month']}"
+    # names come from the loaded files: shown as text, never as Rich markup
+    title = escape(f"{unit['name']} ({LEVEL_LABELS[unit['level']]} {unit['code']}) {stats['month']}")
     if stats.get("demo"):
         title += "  [演示数据 demo data]"
     table = RichTable(title=title, show_header=False, title_justify="left")
@@ -208,7 +214,7 @@ def print_stats(stats: dict[str, Any]) -> None:
     table.add_row("搬迁 relocated", f"{s['relocated_households']:,} 户 {s['relocated_persons']:,} 人")
     table.add_row("有劳动力户 with labour", f"{s['households_with_labour']:,} 户")
     table.add_row("就业覆盖率 employment coverage", _pct(s["employment_coverage"]))
-    causes = ", ".join(f"{k} {v:,}" for k, v in list(stats["by_cause"].items())[:8])
+    causes = escape(", ".join(f"{k} {v:,}" for k, v in list(stats["by_cause"].items())[:8]))
     table.add_row("风险类型 causes (户)", causes or "—")
     w = stats["warnings"]
     table.add_row("部门预警 department warnings", f"{w['signals']:,} 条 {w['households']:,} 户")
@@ -462,10 +468,10 @@ def brief(
         month = briefing.build_briefing(store, codes[0], month).month
         out.mkdir(parents=True, exist_ok=True)
         if fmt == "pptx":
-            path = out / f"brief_{codes[0]}_{month}.pptx"
+            path = out / briefing.deck_name(codes[0], month)
             path.write_bytes(briefing.render_pptx(store, codes, month, pixels))
             scoped.log_export(f"brief pptx {month} {len(codes)} units", codes[0])
-            console.print(str(path), highlight=False, soft_wrap=True)
+            console.print(str(path), highlight=False, soft_wrap=True, markup=False)
             return
         for code in codes:
             path = out / f"{briefing.file_stem(store, code, month)}.{fmt}"
@@ -476,7 +482,7 @@ def brief(
             else:
                 path.write_text(briefing.render_html(store, code, month), encoding="utf-8")
             scoped.log_export(f"brief {fmt} {month}", code)
-            console.print(str(path), highlight=False, soft_wrap=True)
+            console.print(str(path), highlight=False, soft_wrap=True, markup=False)
     except briefing.BriefError as exc:
         _fail(str(exc))
     except AccessDenied as exc:

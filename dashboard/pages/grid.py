@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from geodata.model import RISK_COLORS, Unit, mask_name
 
-from .. import components, figures
+from .. import components, figures, fmt
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base
@@ -81,7 +81,8 @@ def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
         "lat": [r["lat"] for _, _, r in records],
         "customdata": [r["household_id"] for _, _, r in records],
         "text": [
-            f"{r['household_id']} {mask_name(r.get('head_name')) or ''}" for _, _, r in records
+            fmt.plotly_text(f"{r['household_id']} {mask_name(r.get('head_name')) or ''}")
+            for _, _, r in records
         ],
         "hovertemplate": "%{text}<extra></extra>",
         "marker": {
@@ -152,7 +153,11 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
         ],
         className="rg-toggles",
     )
-    empty = {"": "该网格本月没有监测对象。", "warned": "该网格本月没有部门预警。", "all": "该网格本月没有农户。"}
+    empty = {
+        "": "该网格本月没有监测对象。",
+        "warned": "该网格本月没有部门预警。",
+        "all": "该网格本月没有农户。",
+    }
     return html.Div(
         [
             dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show or ""}),
