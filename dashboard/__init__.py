@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     auth.check_binding(settings)  # log-in off only on a loopback address
     store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
     store.migrate()
-    store.ensure_lines()
+    store.ensure_policy()
     app = dash.Dash(
         __name__,
         use_pages=True,

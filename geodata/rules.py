@@ -30,3 +30,21 @@ def computed_risk_level(
     )
     monitored = category.notna() & (category != "")
     return pd.Series(level, index=category.index, dtype=object).where(monitored, None)
+
+
+def regrade(frame: pd.DataFrame, lines: Lines) -> pd.DataFrame:
+    """``frame`` with the rows whose 风险等级 was blank in the file (``risk_level_computed``)
+    graded again under ``lines``: the grade follows the month's policy, not the lines of the day
+    it was loaded. Rows the file graded are left as they are; a frame without the flag too."""
+    if "risk_level_computed" not in frame.columns or frame.empty:
+        return frame
+    flagged = frame["risk_level_computed"].fillna(False).astype(bool).to_numpy()
+    if not flagged.any():
+        return frame
+    out = frame.copy()
+    part = out.loc[flagged]
+    graded = computed_risk_level(
+        part["category"], part["income_per_capita"], part["risk_causes"], lines
+    )
+    out.loc[flagged, "risk_level"] = graded.to_numpy(dtype=object)
+    return out

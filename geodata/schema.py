@@ -139,6 +139,7 @@ figures = sa.Table(
     sa.Column("open_red", sa.Integer, nullable=False),
     sa.Column("clearance_rate_persons", sa.Float),
     sa.Column("data", sa.Text, nullable=False),
+    sa.Column("policy", sa.Text),  # geodata.policy.fingerprint of the lines and figures version
 )
 
 site_figures = sa.Table(
@@ -147,6 +148,18 @@ site_figures = sa.Table(
     sa.Column("site_code", sa.Text, primary_key=True),
     sa.Column("month", sa.Text, primary_key=True),
     sa.Column("data", sa.Text, nullable=False),
+    sa.Column("policy", sa.Text),
+)
+
+# Income lines per year (and province: "" for every province): riskgrid lines set.
+policy_lines = sa.Table(
+    "policy_lines",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("province", sa.Text, primary_key=True),
+    sa.Column("monitoring", sa.Float, nullable=False),
+    sa.Column("observation", sa.Float, nullable=False),
+    sa.Column("set_at", sa.DateTime, nullable=False),
 )
 
 loads = sa.Table(

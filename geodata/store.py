@@ -8,6 +8,7 @@ Writes happen inside ``Store.write()``, one transaction: a load is all or nothin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -34,7 +35,10 @@ from .geometry import (
     screen_resolution,
 )
 from .model import CHILD_LEVEL, LEVELS, Lines, Unit
+from .policy import Policy, list_lines, policy_for, province_of, stored_lines
+from .policy import set_lines as set_policy_lines
 from .private import create_private, sqlite_file
+from .rules import regrade
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOAD_LOCK = 0x72697367  # "risg": the advisory lock key loads take turns on (PostgreSQL)
@@ -516,9 +520,16 @@ class Store:
             query = query.where(h.c[f"{unit.level}_code"] == unit.code)
         query = query.order_by(h.c.household_id)
         if conn is not None:
-            return pd.read_sql(query, conn)
+            return self._graded(conn, month, pd.read_sql(query, conn))
         with self.engine.connect() as c:
-            return pd.read_sql(query, c)
+            return self._graded(c, month, pd.read_sql(query, c))
+
+    def _graded(self, conn: Connection, month: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """A blank 风险等级 graded under the month's policy, as the figures grade it."""
+        needed = {"risk_level_computed", "category", "income_per_capita", "risk_causes"}
+        if frame.empty or not needed <= set(frame.columns):
+            return frame
+        return regrade(frame, self.policies(conn, [month])[month].lines)
 
     def _read_frame(self, conn: Connection, month: str, cols: Sequence[str]) -> pd.DataFrame:
         """One month's rows through the DB-API cursor: much faster than ORM rows at 10^5 rows."""
@@ -535,7 +546,10 @@ class Store:
             row = conn.execute(
                 sa.select(h).where(h.c.month == month, h.c.household_id == household_id)
             ).first()
-        return dict(row._mapping) if row else None
+            if row is None:
+                return None
+            graded = self._graded(conn, month, pd.DataFrame([dict(row._mapping)]))
+        return {**dict(row._mapping), "risk_level": graded["risk_level"].iloc[0]}
 
     # ------------------------------------------------------------------ sites
     def upsert_sites(self, conn: Connection, frame: pd.DataFrame) -> int:
@@ -733,7 +747,9 @@ class Store:
             months = list(conn.execute(sa.select(h.c.month).distinct()).scalars())
         units = self.units_frame(conn)
         sites = self.sites_frame(conn)
+        policies = self.policies(conn, sorted(set(months)))
         cols = [
+            "risk_level_computed",
             "household_id",
             "grid_code",
             "village_code",
@@ -761,7 +777,10 @@ class Store:
 
             def compute_ahead() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
                 return {
-                    m: compute_month(f, m, units, sites, self.lines, signals=signals.get(m))
+                    m: compute_month(
+                        regrade(f, policies[m].lines), m, units, sites, policies[m].lines,
+                        signals=signals.get(m),
+                    )
                     for m, f in ahead.items()
                 }
 
@@ -794,14 +813,22 @@ class Store:
                 else:
                     frame = self._read_frame(conn, month, cols)
                 per_unit, per_site = compute_month(
-                    frame, month, units, sites, self.lines, signals=signals.get(month)
+                    regrade(frame, policies[month].lines),
+                    month,
+                    units,
+                    sites,
+                    policies[month].lines,
+                    signals=signals.get(month),
                 )
             conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
             conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))
             rows = []
+            stamp = policies[month].fingerprint
+            lines_used = policies[month].as_dict()
             for code, fig in per_unit.items():
                 if code not in level:
                     continue  # a household whose grid was not loaded cannot get here
+                fig["lines"] = lines_used
                 rows.append(
                     {
                         "unit_code": code,
@@ -815,31 +842,84 @@ class Store:
                         "open_red": fig["open_by_level"]["red"]["households"],
                         "clearance_rate_persons": fig["clearance_rate"]["persons"],
                         "data": json.dumps(fig, ensure_ascii=False, sort_keys=True),
+                        "policy": stamp,
                     }
                 )
             if rows:
                 conn.execute(schema.figures.insert(), rows)
             site_rows = [
-                {"site_code": code, "month": month, "data": json.dumps(fig, sort_keys=True)}
+                {
+                    "site_code": code,
+                    "month": month,
+                    "data": json.dumps(fig, sort_keys=True),
+                    "policy": stamp,
+                }
                 for code, fig in per_site.items()
             ]
             if site_rows:
                 conn.execute(schema.site_figures.insert(), site_rows)
-        self.set_meta(
-            conn,
-            "lines",
-            json.dumps({"monitoring": self.lines.monitoring, "observation": self.lines.observation}),
+        # the policies of the stored months, part of the data version the dashboard caches by
+        f = schema.figures
+        stamps = sorted(
+            (m, p or "") for m, p in conn.execute(sa.select(f.c.month, f.c.policy).distinct()).all()
         )
+        self.set_meta(conn, "lines", hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:16])
+
+    # ------------------------------------------------------------------ policy
+    def policies(self, conn: Connection, months: Sequence[str]) -> dict[str, Policy]:
+        """The policy (income lines of the year) each month is computed under."""
+        stored = stored_lines(conn)
+        province = province_of(conn) if stored else ""
+        return {m: policy_for(m, self.lines, stored, province) for m in months}
+
+    def policy(self, month: str) -> Policy:
+        with self.engine.connect() as conn:
+            return self.policies(conn, [month])[month]
+
+    def stale_months(self, conn: Connection) -> list[str]:
+        """Months whose stored figures were computed under another policy than theirs now
+        (other lines, or an older figures version): to be recomputed."""
+        f = schema.figures
+        stamps: dict[str, set[str | None]] = {}
+        for month, stamp in conn.execute(sa.select(f.c.month, f.c.policy).distinct()).all():
+            stamps.setdefault(month, set()).add(stamp)
+        wanted = self.policies(conn, sorted(stamps))
+        return [m for m, got in sorted(stamps.items()) if got != {wanted[m].fingerprint}]
+
+    def ensure_policy(self) -> list[str]:
+        """Recompute the figures of every stale month; the months recomputed."""
+        with self.engine.connect() as conn:
+            if not self.stale_months(conn):
+                return []
+        with self.write(load=True) as conn:
+            stale = self.stale_months(conn)  # again, under the write lock
+            if stale:
+                self.refresh_figures(conn, stale)
+        return stale
 
     def ensure_lines(self) -> bool:
-        """Recompute all figures if they were computed with other income lines. True if it did."""
-        stored = self.meta("lines")
-        wanted = {"monitoring": self.lines.monitoring, "observation": self.lines.observation}
-        if stored is None or json.loads(stored) == wanted:
-            return False
+        """Recompute the months computed under other lines than their year's; True if any."""
+        return bool(self.ensure_policy())
+
+    def set_lines(
+        self,
+        year: int,
+        monitoring: float,
+        observation: float | None = None,
+        province: str | None = None,
+    ) -> tuple[Lines, list[str]]:
+        """Store the lines of a year and recompute the months they change, in one
+        transaction; the lines stored and the months recomputed."""
         with self.write(load=True) as conn:
-            self.refresh_figures(conn)
-        return True
+            lines = set_policy_lines(conn, year, monitoring, observation, province)
+            stale = self.stale_months(conn)
+            if stale:
+                self.refresh_figures(conn, stale)
+        return lines, stale
+
+    def lines_table(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return list_lines(conn)
 
     def _stats_envelope(self, unit: Unit, month: str, data: dict[str, Any]) -> dict[str, Any]:
         data = _ordered(data)
@@ -847,7 +927,8 @@ class Store:
             "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
             "month": month,
             **data,
-            "lines": {"monitoring": self.lines.monitoring, "observation": self.lines.observation},
+            # the lines the month was computed under (stored with its figures), never the process's
+            "lines": data.get("lines") or self.policy(month).as_dict(),
             "demo": self.is_demo(),
         }
 

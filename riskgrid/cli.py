@@ -29,8 +29,10 @@ app.add_typer(load_app, name="load")
 
 
 def _register_account_commands() -> None:
+    from .lines_cli import lines_app
     from .users_cli import audit, users_app
 
+    app.add_typer(lines_app, name="lines")
     app.add_typer(users_app, name="users")
     app.command("audit")(audit)
 
@@ -231,7 +233,7 @@ def stats(
 ) -> None:
     """打印一个单位的指标 Print the figures of one unit and month."""
     store = open_store(_settings(db))
-    store.ensure_lines()
+    store.ensure_policy()
     try:
         figures = store.stats(unit, month)
     except StoreError as exc:
@@ -449,7 +451,7 @@ def brief(
         _fail(f"格式须为 png, pdf, pptx 或 html (format must be png, pdf, pptx or html): {fmt}")
     settings = _settings(db)
     store = open_store(settings)
-    store.ensure_lines()
+    store.ensure_policy()
     principal = LOCAL_ADMIN
     if user is not None:
         found = Users(store).get(user)

@@ -109,7 +109,7 @@ def test_migrate_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     for _ in range(2):
         result = runner.invoke(app, ["migrate", "--db", url])
-        assert result.exit_code == 0 and "schema version 0005" in result.output
+        assert result.exit_code == 0 and "schema version 0006" in result.output
 
 
 def test_wheel_ships_migrations_and_assets(tmp_path):

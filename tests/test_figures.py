@@ -70,4 +70,10 @@ def test_below_lines_use_configured_lines(make_store, tmp_path):
     s = store.stats()
     assert s["below_monitoring_line"] == {"households": 3}  # the 6000s
     assert s["below_observation_line"] == {"households": 8}  # 6000, 7000, 8000
-    assert s["lines"] == {"monitoring": 7000, "observation": 9000}
+    assert s["lines"] == {
+        "monitoring": 7000,
+        "observation": 9000,
+        "year": 2024,
+        "province": None,
+        "source": "default",
+    }

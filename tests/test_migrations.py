@@ -1,8 +1,22 @@
 """An existing database upgrades in place and keeps its data."""
 
+import sqlalchemy as sa
+
 from etl.households import load_households
 from geodata import Store
 from tests.factories import county_file, load_tiny_grids, write_csv
+
+
+def copy_rows(source: Store, target: Store, table: str, drop: tuple[str, ...] = ()) -> None:
+    with source.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table}")).all()]
+    rows = [{k: v for k, v in r.items() if k not in drop} for r in rows]
+    if not rows:
+        return
+    columns = ", ".join(rows[0])
+    marks = ", ".join(f":{k}" for k in rows[0])
+    with target.engine.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), rows)
 
 
 def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, monkeypatch):
@@ -11,10 +25,9 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     if backend == "sqlite":
         store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     else:
-        import sqlalchemy as sa
-
         with store.engine.begin() as conn:
             for table in (
+                "policy_lines",
                 "sessions",
                 "login_throttle",
                 "signals",
@@ -33,25 +46,31 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     store.migrate("0001")
     assert store.schema_version() == "0001"
     grids = list(load_tiny_grids(store)["grid_code"])
-    with monkeypatch.context() as m:
-        # this version's loader also reads department warnings, a table revision 0001 lacks
-        m.setattr(Store, "_signals_by_month", lambda self, conn, months: {})
-        load_households(
-            store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month="2024-10"
-        )
-    before = store.stats()
+    # households and figures as a revision-0001 install held them, written by SQL: this
+    # version's loader writes columns revision 0001 lacks (figures.policy, signals)
+    fresh = make_store(backend)
+    load_tiny_grids(fresh)
+    path = write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids))
+    load_households(fresh, path, month="2024-10")
+    before = fresh.stats()
+    copy_rows(fresh, store, "households")
+    assert before["households"] == 70  # 20 monitored and 50 others
+    copy_rows(fresh, store, "figures", drop=("policy",))
+    copy_rows(fresh, store, "site_figures", drop=("policy",))
     store.migrate("0004")
     # before 0005 the session-signing key was kept in the database: 0005 deletes it
     with store.write() as conn:
         store.set_meta(conn, "session_secret", "an-old-key-in-the-database")
     store.migrate()
-    assert store.schema_version() == "0005"
+    assert store.schema_version() == "0006"
     assert store.meta("session_secret") is None
     if backend == "postgis":  # the month moved into a partition of its own (0004)
         with store.engine.connect() as conn:
             kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = 'households'::regclass").scalar()
             part = conn.exec_driver_sql("SELECT to_regclass('households_2024_10')::text").scalar()
         assert (kind, part) == ("p", "households_2024_10")
+    # figures stored before they carried their policy are stale: recomputed, the same figures
+    assert store.ensure_policy() == ["2024-10"]
     assert store.stats() == before
     from geodata.accounts import Users
 
