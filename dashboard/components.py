@@ -14,7 +14,7 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from geodata.access import ROLES, AccessDenied
+from geodata.access import ROLES, AccessDenied, RoleDenied
 from geodata.model import (
     CATEGORY_LABELS,
     CHILD_LEVEL,
@@ -572,15 +572,33 @@ def denied() -> html.Div:
     )
 
 
-def refuse_denied(layout: Callable[..., Any]) -> Callable[..., Any]:
-    """A page layout that shows ``denied()`` instead of raising ``AccessDenied``."""
+UNIT_NOT_FOUND = ("未找到该单位", "未找到该单位，或它不在您账号的管辖范围内。请从总览进入。")
+HOUSEHOLD_NOT_FOUND = ("未找到该农户", "未找到该农户，或它不在您账号的管辖范围内。")
+
+
+def unit_not_found() -> html.Div:
+    """An unknown unit, and a unit outside the user's area: the same message (no probing)."""
+    return not_found(*UNIT_NOT_FOUND)
+
+
+def household_not_found() -> html.Div:
+    return not_found(*HOUSEHOLD_NOT_FOUND)
+
+
+def refuse_denied(
+    layout: Callable[..., Any], outside: Callable[[], Any] = unit_not_found
+) -> Callable[..., Any]:
+    """A page layout that answers ``AccessDenied`` as it answers an unknown unit or household
+    (``outside``), and a refusal of the role itself (``RoleDenied``) with ``denied()``."""
 
     @functools.wraps(layout)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return layout(*args, **kwargs)
-        except AccessDenied:
+        except RoleDenied:
             return denied()
+        except AccessDenied:
+            return outside()
 
     return wrapper
 

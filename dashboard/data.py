@@ -26,7 +26,15 @@ import sqlalchemy as sa
 from flask_caching import Cache
 
 from geodata import Store, Unit, schema
-from geodata.access import LOCAL_ADMIN, AccessDenied, Principal, ScopedStore, in_scope, log
+from geodata.access import (
+    LOCAL_ADMIN,
+    AccessDenied,
+    Principal,
+    RoleDenied,
+    ScopedStore,
+    in_scope,
+    log,
+)
 from geodata.model import LEVELS
 from riskgrid.settings import Settings
 
@@ -281,7 +289,7 @@ class Loaders:
         principal = self._principal()
         if not principal.sees_households:
             log(self.store, principal, "denied", household_id, "households", self.address)
-            raise AccessDenied("该账号不能查看农户信息 (this account may not see households)")
+            raise RoleDenied("该账号不能查看农户信息 (this account may not see households)")
         h = schema.households
         month = month if month in self.months() else self.latest_month()
         with self.store.engine.connect() as conn:

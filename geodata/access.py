@@ -41,6 +41,11 @@ class AccessDenied(PermissionError):
     """A request for data outside the principal's area, or beyond its role."""
 
 
+class RoleDenied(AccessDenied):
+    """A request the principal's role may never make (a viewer asking for households), whatever
+    the unit: unlike a unit outside the area, it may say so."""
+
+
 @dataclass(frozen=True)
 class Principal:
     username: str
@@ -151,7 +156,7 @@ class ScopedStore:
     def _households_allowed(self, target: str) -> None:
         if not self.principal.sees_households:
             log(self.store, self.principal, "denied", target, "households", self.address)
-            raise AccessDenied("该账号不能查看农户信息 (this account may not see households)")
+            raise RoleDenied("该账号不能查看农户信息 (this account may not see households)")
 
     # -- figures and maps (any role, inside its area)
     def unit(self, code: str) -> Unit:

@@ -471,10 +471,10 @@ def test_nothing_outside_the_area_comes_back_from_any_page_callback_or_geometry(
                     assert "wall" in body and "无权查看" not in body
                 else:
                     assert "无权查看" in body or "未找到" in body, body[:300]
-        # the router with each URL of the unit: the refusal, in Chinese
+        # the router with each URL of the unit: the answer to an unknown unit, in Chinese
         for path in (f"/unit/{t.unit.code}", f"/grid/{t.grid.code}"):
             status, body = render(client, path)
-            assert status == 200 and "无权查看" in body
+            assert status == 200 and "未找到该单位" in body
     # the shell of the user's own session holds nothing of those units either
     shell = client.get("/_dash-layout").get_data(as_text=True)
     for t in outside_targets(world, username):
@@ -707,7 +707,7 @@ def test_every_household_view_and_export_is_in_the_audit_log(world: World, tmp_p
         status, body = render(client, f"/household/{t.household_id}", f"?month={month}")
         assert status == 200 and "rg-household-page" in body
         details += 1
-    assert "无权查看" in render(client, f"/household/{other.household_id}")[1]
+    assert "未找到该农户" in render(client, f"/household/{other.household_id}")[1]
     assert client.get(f"/grid/{other.grid.code}").status_code == 404
     # the unit page's 导出简报 download, if the page offers it: an export of its own unit
     downloads = 0

@@ -342,6 +342,16 @@ def test_an_outside_unit_answers_exactly_as_an_unknown_one(world: World):
         assert a.status_code == b.status_code == 404, (outside, a.status_code, b.status_code)
         assert a.get_data() == b.get_data(), (outside, unknown)
         assert t1.name not in a.get_data(as_text=True)
+    # and a client-side navigation (the router callback) answers them alike too
+    from tests.test_auth import render
+
+    for outside, unknown in pairs[:4]:
+        assert render(client, outside) == render(client, unknown), outside
+    # a viewer asking for a household is refused for its role (which tells nothing of the unit)
+    wall = logged_in(world, "wall")
+    status, body = render(wall, f"/household/{household}")
+    assert status == 200 and "无权查看" in body
+    assert render(wall, f"/household/{household}") == render(wall, "/household/NO-SUCH-HOUSEHOLD")
     # the refusals are in the audit log all the same
     denied = [
         r["target"] for r in audit_rows(world.store, username="township") if r["action"] == "denied"

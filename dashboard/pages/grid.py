@@ -125,7 +125,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
     loaders = get_loaders()
     unit = loaders.unit(code) if code else None
     if unit is None or unit.level != "grid":
-        return components.not_found("未找到该单位", f"编码 {code} 不是已加载的网格。")
+        return components.unit_not_found()
     resolved = loaders.resolve_month(month)
     if resolved is None:
         return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")

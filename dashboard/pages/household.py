@@ -9,6 +9,7 @@ month, no personal data). Roles that may see full names and ID numbers (admin, c
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..data import get_loaders
 access_log = logging.getLogger("riskgrid.access")
 
 
-@components.refuse_denied
+@functools.partial(components.refuse_denied, outside=components.household_not_found)
 def layout(
     household_id: str | None = None,
     month: str | None = None,
@@ -97,9 +98,7 @@ def household_layout(
     unmask = full and loaders.sees_unmasked
     record = loaders.household(household_id, resolved, unmask=unmask) if household_id else None
     if record is None:
-        return components.not_found(
-            "未找到该农户", f"{fmt.month_label(resolved)}没有户编号为 {household_id} 的农户。"
-        )
+        return components.household_not_found()
     access_log.info("household viewed: %s month %s", household_id, resolved)
     lineage = loaders.lineage(record["grid_code"])
     rows = [

@@ -185,7 +185,7 @@ def unit_layout(code: str | None, month: str | None) -> Component:
             return components.not_found(
                 "尚未加载数据", "请先用 riskgrid load grids / households 加载网格和农户数据。"
             )
-        return components.not_found("未找到该单位", f"编码 {code} 不是已加载的县、乡镇、村或网格。")
+        return components.unit_not_found()
     if unit.level == "grid":
         return grid_page.grid_layout(unit.code, month)
     resolved = loaders.resolve_month(month)
