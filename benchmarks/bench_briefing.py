@@ -32,8 +32,8 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from dashboard import briefing
     from geodata import Store
+    from reports import briefing
 
     imports = time.perf_counter() - started
     store = Store(args.db)
@@ -45,7 +45,7 @@ def main() -> None:
     print(
         f"db {args.db}: county {county}, {len(codes) - 1} townships, {grids} grids, month {month}"
     )
-    print(f"size {size[0]}x{size[1]}; import of dashboard.briefing {imports:.2f} s")
+    print(f"size {size[0]}x{size[1]}; import of reports.briefing {imports:.2f} s")
 
     t0 = time.perf_counter()
     briefing.render_png(store, county, month, size)

@@ -16,7 +16,7 @@ from flask_caching import Cache
 
 import assets
 from geodata import Lines, Store
-from riskgrid.settings import Settings, load_settings
+from geodata.settings import Settings, load_settings
 
 from . import auth, components, geo, pages, responses
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders

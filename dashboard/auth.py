@@ -44,7 +44,7 @@ from geodata.access import AccessDenied, Principal, log
 from geodata.accounts import Users
 from geodata.private import exposure_warning, read_or_make_key, sqlite_file
 from geodata.sessions import session_backend
-from riskgrid.settings import Settings
+from geodata.settings import Settings
 
 from .data import get_loaders, get_raw_store, get_settings
 from .responses import (

@@ -1,6 +1,6 @@
 """Shared page parts: the shell, breadcrumb, month picker, figure cards, legend and tables.
 
-Plain functions returning Dash components; numbers are written with :mod:`dashboard.fmt`.
+Plain functions returning Dash components; numbers are written with :mod:`reports.fmt`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from geodata.model import (
     mask_id_number,
     mask_name,
 )
+from reports import fmt
 
-from . import fmt
 from .data import Loaders
 from .figures import Measure
 
@@ -215,7 +215,7 @@ BRIEF_PNG, BRIEF_PDF, BRIEF_DOWNLOAD = "brief-png", "brief-pdf", "brief-download
 
 def briefing_buttons() -> html.Div:
     """导出简报: the unit's briefing for the month shown, a 1920x1080 PNG or a PDF page
-    (``dashboard.briefing``, the same as ``riskgrid brief``), downloaded by the browser."""
+    (``reports.briefing``, the same as ``riskgrid brief``), downloaded by the browser."""
     return html.Div(
         [
             html.Button(

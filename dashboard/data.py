@@ -36,7 +36,7 @@ from geodata.access import (
     log,
 )
 from geodata.model import LEVELS
-from riskgrid.settings import Settings
+from geodata.settings import Settings
 
 STORE_KEY = "RISKGRID_STORE"
 LOADERS_KEY = "RISKGRID_LOADERS"

@@ -24,8 +24,7 @@ from dash import Patch
 from plotly.subplots import make_subplots
 
 from geodata.model import CATEGORY_LABELS, RISK_COLORS, RISK_LABELS
-
-from . import fmt
+from reports import fmt
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
 MAP_STYLE = "white-bg"

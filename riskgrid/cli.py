@@ -442,9 +442,9 @@ def brief(
     db: DbOption = None,
 ) -> None:
     """生成简报 Briefing images, PDF, PowerPoint deck or offline HTML map of a unit."""
-    from dashboard import briefing
     from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore
     from geodata.accounts import Users
+    from reports import briefing
 
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("png", "pdf", "pptx", "html"):

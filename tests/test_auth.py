@@ -31,7 +31,6 @@ from dash._utils import split_callback_id
 from typer.testing import CliRunner
 
 from dashboard import auth, create_app
-from dashboard.briefing import render_html
 from etl.demo import generate_demo
 from etl.grids import load_grids
 from etl.households import load_households
@@ -40,6 +39,7 @@ from geodata import Store, Unit, schema
 from geodata.access import audit_rows
 from geodata.accounts import Users
 from geodata.model import LEVELS, mask_id_number, mask_name, mask_phone
+from reports.briefing import render_html
 from riskgrid.cli import app as cli_app
 from riskgrid.settings import Settings
 from tests.factories import tiny_grids

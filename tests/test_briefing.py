@@ -1,4 +1,4 @@
-"""Briefings (dashboard/briefing.py, ``riskgrid brief``): images, PDF, deck and offline HTML map.
+"""Briefings (reports/briefing.py, ``riskgrid brief``): images, PDF, deck and offline HTML map.
 
 The figures drawn must be the figures of ``riskgrid stats``; Chinese must be drawn with the CJK
 font, never as boxes; no household name or ID may appear anywhere; the HTML map must open from a
@@ -23,13 +23,13 @@ from matplotlib.text import Text
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboard import briefing
 from etl.demo import generate_demo
 from etl.grids import load_grids
 from etl.households import load_households
 from etl.sites import load_sites
 from geodata import Store
 from geodata.model import RISK_COLORS
+from reports import briefing
 from riskgrid.cli import app
 from tests.browser_support import chromium
 from tests.factories import COUNTY, TOWNSHIP, county_file, load_tiny_grids, write_csv

@@ -125,7 +125,7 @@ def test_wheel_ships_migrations_and_assets(tmp_path):
     assert "geodata/migrations/env.py" in names
     assert any(n.startswith("assets/") and n.endswith(".css") for n in names), sorted(names)
     assert "riskgrid/cli.py" in names and "etl/households.py" in names
-    assert {"riskgrid/vendor/leaflet/leaflet.js.txt", "riskgrid/vendor/leaflet/leaflet.css.txt"} <= names
+    assert {"reports/vendor/leaflet/leaflet.js.txt", "reports/vendor/leaflet/leaflet.css.txt"} <= names
     assert "geodata/migrations/versions/0004_household_partitions.py" in names
 
 

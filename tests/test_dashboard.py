@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import pytest
 from dash import Patch
 
-from dashboard import create_app, fmt
+from dashboard import create_app
 from dashboard.components import shell
 from dashboard.data import get_loaders
 from dashboard.figures import RISK_MEASURE, SHARE_MEASURE, class_counts
@@ -23,6 +23,7 @@ from dashboard.pages import grid, household, notfound, sites, unit
 from etl.households import load_households
 from geodata import Store
 from geodata.model import RISK_RANK, mask_id_number, mask_name
+from reports import fmt
 from riskgrid.settings import Settings
 from tests import test_dashboard_support as support
 from tests.factories import county_file, write_csv

@@ -25,8 +25,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboard import briefing, create_app, fmt
-from dashboard.briefing_html import content_security_policy, script_hashes, script_json
+from dashboard import create_app
 from dashboard.data import get_loaders
 from dashboard.figures import causes_figure, site_marker_values
 from dashboard.pages import grid, sites, unit, wall
@@ -35,6 +34,8 @@ from etl.households import load_households
 from etl.sites import load_sites
 from geodata import Store
 from geodata.model import RISK_COLORS
+from reports import briefing, fmt
+from reports.briefing_html import content_security_policy, script_hashes, script_json
 from riskgrid.cli import app as cli_app
 from riskgrid.settings import Settings
 from tests.browser_support import chromium, serving

@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"riskgrid", "geodata", "etl", "dashboard", "assets", "tests", "plain_app"}
+FIRST_PARTY = {"riskgrid", "geodata", "etl", "dashboard", "reports", "assets", "tests", "plain_app"}
 
 
 def _name(requirement: str) -> str:

@@ -18,8 +18,9 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from geodata.model import RISK_COLORS, Unit, mask_name
+from reports import fmt
 
-from .. import components, figures, fmt
+from .. import components, figures
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base

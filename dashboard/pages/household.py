@@ -19,8 +19,9 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from geodata.model import RISK_LABELS, mask_id_number, mask_name
+from reports import fmt
 
-from .. import components, fmt
+from .. import components
 from ..data import get_loaders
 
 access_log = logging.getLogger("riskgrid.access")

@@ -16,7 +16,9 @@ from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from .. import components, figures, fmt
+from reports import fmt
+
+from .. import components, figures
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import child_labels, unit_view

@@ -322,7 +322,7 @@ def month_changed(
 def briefing_download(code: str, month: str | None, kind: str = "png") -> dict[str, Any]:
     """The 导出简报 download: the briefing of unit ``code`` in ``month`` as a PNG (1920x1080)
     or a PDF, for ``dcc.Download`` (the export is written to the audit log)."""
-    from .. import briefing
+    from reports import briefing
 
     loaders = get_loaders()
     unit = loaders.unit(code)  # refuses a unit outside the user's area

@@ -37,8 +37,9 @@ from dash.development.base_component import Component
 
 from geodata.access import AccessDenied
 from geodata.model import CHILD_LEVEL, RISK_LABELS, Unit
+from reports import fmt
 
-from .. import components, figures, fmt
+from .. import components, figures
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base

@@ -12,8 +12,8 @@ so tests can check the image's words against the figures. Chinese is drawn with 
 registered from its file: if the font is missing the briefing fails instead of drawing boxes.
 
 The HTML map is one self-contained file: Leaflet's script and styles are inlined from
-``riskgrid/vendor/leaflet`` and there is no tile layer, so it opens from a USB stick with no
-server and no internet (``dashboard/briefing_html.py``).
+``reports/vendor/leaflet`` and there is no tile layer, so it opens from a USB stick with no
+server and no internet (``reports/briefing_html.py``).
 
 Names come from the files county offices are handed, so every output shows them as text and
 nothing else: matplotlib draws every string with ``parse_math=False`` and ``usetex=False`` (a
@@ -45,7 +45,6 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
-import riskgrid
 from geodata import Store, StoreError
 from geodata.model import LEVEL_LABELS, RISK_COLORS, RISK_LABELS, Unit, check_month
 
@@ -84,7 +83,7 @@ FONT_FILES = (
 )
 PREFERRED_FAMILY = "Noto Sans CJK SC"  # simplified Chinese glyph forms from the collection
 
-LEAFLET_DIR = Path(riskgrid.__file__).resolve().parent / "vendor" / "leaflet"
+LEAFLET_DIR = Path(__file__).resolve().parent / "vendor" / "leaflet"
 
 # Colours of the page (the risk colours are geodata.model.RISK_COLORS).
 INK = "#1f2933"
@@ -844,7 +843,7 @@ def render_pptx(
 # ---------------------------------------------------------------------------------------- HTML
 def render_html(store: Store, code: str, month: str | None = None) -> str:
     """One self-contained interactive map of the unit's grids (Leaflet inlined, no tiles); see
-    ``dashboard.briefing_html``, where it is made with nothing from data as markup or template."""
+    ``reports.briefing_html``, where it is made with nothing from data as markup or template."""
     from .briefing_html import render_html as render
 
     return render(store, code, month)

@@ -1,6 +1,6 @@
 """The offline HTML map of a briefing (``riskgrid brief --format html``; ``briefing.render_html``).
 
-One self-contained file: Leaflet's script and styles are inlined from ``riskgrid/vendor/leaflet``
+One self-contained file: Leaflet's script and styles are inlined from ``reports/vendor/leaflet``
 and there is no tile layer, so it opens from a USB stick with no server and no internet.
 
 Unit names and codes come from files county offices are handed: they are text, never markup and
