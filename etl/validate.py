@@ -173,8 +173,9 @@ def check_id_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series
     if arr is not None and _all(pc.string_is_ascii(arr)):
         return _check_id_numbers_ascii(v, arr)
     reason = pd.Series("", index=v.index, dtype=object)
-    is18 = v.str.fullmatch(r"\d{17}[\dX]").fillna(False)
-    is15 = v.str.fullmatch(r"\d{15}").fillna(False)
+    # ASCII digits only: \d also takes other scripts' digits (٠١٢, ৩), which are no ID number
+    is18 = v.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False)
+    is15 = v.str.fullmatch(r"[0-9]{15}").fillna(False)
     blank = v == ""
     reason[~blank & ~is18 & ~is15] = "证件号码应为18位 (id_number: must be 18 characters)"
     reason[is15] = "old15"
