@@ -25,6 +25,7 @@ from plotly.subplots import make_subplots
 
 from geodata.model import CATEGORY_LABELS, RISK_COLORS, RISK_LABELS
 from reports import fmt
+from reports.causes import TOP_CAUSES, top_causes
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
 MAP_STYLE = "white-bg"
@@ -327,16 +328,14 @@ def empty_chart(message: str, height: int = 220) -> go.Figure:
     return _chart_layout(fig, height)
 
 
-def causes_figure(by_cause: dict[str, int], top: int = 10) -> go.Figure:
-    """Monitored households per cause of risk, largest first (a household may name several)."""
-    items = sorted(by_cause.items(), key=lambda kv: (-kv[1], kv[0]))
-    if not items:
+def causes_figure(by_cause: dict[str, int], top: int = TOP_CAUSES) -> go.Figure:
+    """Monitored households per cause of risk, largest first (a household may name several),
+    by the one causes rule (``reports.causes``)."""
+    bars = top_causes(by_cause, top)
+    if not bars:
         return empty_chart("无风险类型数据")
-    if len(items) > top:
-        rest = sum(v for _, v in items[top - 1 :])
-        items = items[: top - 1] + [("其他类型", rest)]
-    labels = [fmt.plotly_text(k) for k, _ in items][::-1]  # tick labels and %{y}: plotly text
-    values = [v for _, v in items][::-1]
+    labels = [fmt.plotly_text(b.label) for b in bars][::-1]  # tick labels and %{y}: plotly text
+    values = [b.households for b in bars][::-1]
     fig = go.Figure(
         go.Bar(
             x=values,
@@ -349,7 +348,7 @@ def causes_figure(by_cause: dict[str, int], top: int = 10) -> go.Figure:
         )
     )
     fig.update_xaxes(showgrid=True, gridcolor="#eee", tickformat=",d")
-    return _chart_layout(fig, max(180, 26 * len(items) + 30))
+    return _chart_layout(fig, max(180, 26 * len(bars) + 30))
 
 
 def categories_figure(by_category: dict[str, dict[str, int]]) -> go.Figure:

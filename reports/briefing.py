@@ -48,6 +48,7 @@ from PIL import Image
 from geodata import Store, StoreError
 from geodata.model import LEVEL_LABELS, RISK_COLORS, RISK_LABELS, Unit, check_month
 
+from .causes import top_causes
 from .fmt import DASH, households, hp, month_label, pct, persons
 
 __all__ = [
@@ -418,7 +419,7 @@ def build_briefing(store: Store, code: str, month: str | None = None) -> Briefin
         for r in ("red", "yellow", "blue")
     ]
     legend.append((RISK_COLORS["none"], f"无 {counts['none']:,} 个网格"))
-    causes = [(cause, int(n), f"{int(n):,}") for cause, n in stats["by_cause"].items() if n]
+    causes = [(b.label, b.households, f"{b.households:,}") for b in top_causes(stats["by_cause"])]
     demo = store.is_demo()
     return Briefing(
         code=unit.code,
@@ -433,7 +434,7 @@ def build_briefing(store: Store, code: str, month: str | None = None) -> Briefin
         legend_title="网格风险 (未消除户中的最高等级):",
         legend=legend,
         causes_title="风险类型 (监测户数, 一户可有多项)",
-        causes=causes[:12],
+        causes=causes,
         empty_causes="暂无监测对象",
         map=map_data,
         data_date=_as_of(store),

@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 
 from geodata import Lines, Store, StoreError
 from geodata.model import CATEGORY_LABELS, LEVEL_LABELS, RISK_LABELS
+from reports.causes import top_causes
 
 from .settings import Settings, load_settings
 
@@ -216,7 +217,7 @@ def print_stats(stats: dict[str, Any]) -> None:
     table.add_row("搬迁 relocated", f"{s['relocated_households']:,} 户 {s['relocated_persons']:,} 人")
     table.add_row("有劳动力户 with labour", f"{s['households_with_labour']:,} 户")
     table.add_row("就业覆盖率 employment coverage", _pct(s["employment_coverage"]))
-    causes = escape(", ".join(f"{k} {v:,}" for k, v in list(stats["by_cause"].items())[:8]))
+    causes = escape(", ".join(f"{b.label} {b.households:,}" for b in top_causes(stats["by_cause"])))
     table.add_row("风险类型 causes (户)", causes or "—")
     w = stats["warnings"]
     table.add_row("部门预警 department warnings", f"{w['signals']:,} 条 {w['households']:,} 户")

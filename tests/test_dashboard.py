@@ -254,7 +254,10 @@ def test_charts_come_from_stored_figures(small):
     s = store.stats(county.code, month)
     causes = go.Figure(by_id(page, "chart-causes").figure)  # cached as a plain dict
     shown = dict(zip(causes.data[0].y, causes.data[0].x, strict=True))
-    for cause, n in sorted(s["by_cause"].items(), key=lambda kv: -kv[1])[:9]:
+    from reports.causes import TOP_CAUSES, top_causes
+
+    assert shown == {b.label: b.households for b in top_causes(s["by_cause"])}
+    for cause, n in sorted(s["by_cause"].items(), key=lambda kv: (-kv[1], kv[0]))[: TOP_CAUSES - 1]:
         assert shown[cause] == n
     trend = go.Figure(by_id(page, "chart-trend").figure)
     assert list(trend.data[0].y) == [t["monitored"]["persons"] for t in store.trend(county.code)]

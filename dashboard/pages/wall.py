@@ -38,6 +38,7 @@ from dash.development.base_component import Component
 from geodata.access import AccessDenied
 from geodata.model import CHILD_LEVEL, RISK_LABELS, Unit
 from reports import fmt
+from reports.causes import top_causes
 
 from .. import components, figures
 from ..data import Loaders, get_loaders, get_settings
@@ -75,7 +76,7 @@ WALL_MEASURE = figures.Measure(
     ),
 )
 DEFAULT_MAP_SIZE = (1250, 940)  # the map's size at 1920x1080, until the browser reports it
-TOP_CAUSES = 6
+TOP_CAUSES = 6  # fewer bars than elsewhere: the wall is read from across the room
 TREND_MONTHS = 12
 
 # component ids
@@ -357,8 +358,9 @@ def wall_cards(stats: dict[str, Any]) -> list[html.Div]:
 
 
 def causes_bars(by_cause: dict[str, int], top: int = TOP_CAUSES) -> list[Component]:
-    """The main causes of risk as bars (monitored households naming each, largest first)."""
-    items = sorted(by_cause.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    """The main causes of risk as bars (monitored households naming each, largest first), by
+    the one causes rule (``reports.causes``)."""
+    items = [(b.label, b.households) for b in top_causes(by_cause, top)]
     if not items:
         return [html.Div("无风险类型数据", className="wall-empty")]
     peak = max(v for _, v in items) or 1
