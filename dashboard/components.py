@@ -27,6 +27,7 @@ from geodata.model import (
     mask_name,
 )
 from reports import fmt
+from reports.headline import headlines
 
 from .data import Loaders
 from .figures import Measure
@@ -263,95 +264,10 @@ def card(
 
 
 def stat_cards(stats: dict[str, Any]) -> html.Div:
-    """The unit's headline figures, exactly as stored (``Store.stats``)."""
-    monitored, eliminated = stats["monitored"], stats["eliminated"]
-    rate = stats["clearance_rate"]
-    open_ = stats["open_by_level"]
-    new = stats["new_this_month"]
-    lines = stats["lines"]
-    warnings = stats["warnings"]
+    """The unit's headline figures (``reports.headline``), exactly as stored (``Store.stats``)."""
     cards = [
-        card(
-            "monitored_households",
-            "监测对象户数",
-            fmt.households(monitored["households"]),
-            monitored["households"],
-        ),
-        card(
-            "monitored_persons",
-            "监测对象人数",
-            fmt.persons(monitored["persons"]),
-            monitored["persons"],
-        ),
-        card(
-            "clearance_rate_persons",
-            "风险消除率（按人）",
-            fmt.pct(rate["persons"]),
-            rate["persons"],
-            f"已消除 {fmt.persons(eliminated['persons'])}",
-            "rg-tone-good",
-        ),
-        card(
-            "clearance_rate_households",
-            "风险消除率（按户）",
-            fmt.pct(rate["households"]),
-            rate["households"],
-            f"已消除 {fmt.households(eliminated['households'])}",
-            "rg-tone-good",
-        ),
-    ]
-    for level in ("red", "yellow", "blue"):
-        cards.append(
-            card(
-                f"open_{level}_households",
-                f"未消除 · {RISK_LABELS[level]}色风险",
-                fmt.households(open_[level]["households"]),
-                open_[level]["households"],
-                fmt.persons(open_[level]["persons"]),
-                f"rg-tone-{level}",
-            )
-        )
-    cards += [
-        card(
-            "new_identified_households",
-            "本月新识别",
-            fmt.households(new["identified"]["households"]),
-            new["identified"]["households"],
-            fmt.persons(new["identified"]["persons"]),
-        ),
-        card(
-            "new_eliminated_households",
-            "本月消除风险",
-            fmt.households(new["eliminated"]["households"]),
-            new["eliminated"]["households"],
-            fmt.persons(new["eliminated"]["persons"]),
-        ),
-        card(
-            "below_monitoring_households",
-            f"低于监测线（{fmt.num(lines['monitoring'])} 元）",
-            fmt.households(stats["below_monitoring_line"]["households"]),
-            stats["below_monitoring_line"]["households"],
-        ),
-        card(
-            "below_observation_households",
-            f"低于观察线（{fmt.num(lines['observation'])} 元）",
-            fmt.households(stats["below_observation_line"]["households"]),
-            stats["below_observation_line"]["households"],
-        ),
-        card(
-            "all_households",
-            "农户总数",
-            fmt.households(stats["households"]),
-            stats["households"],
-            f"{fmt.persons(stats['persons'])} · {fmt.num(stats.get('grids'))} 个网格",
-        ),
-        card(
-            "warned_households",
-            "本月部门预警",
-            fmt.households(warnings["households"]),
-            warnings["households"],
-            f"{fmt.num(warnings['signals'])} 条 · 未纳入监测 {fmt.households(warnings['unmonitored_households'])}",
-        ),
+        card(h.key, h.label, h.value, h.raw, h.sub, f"rg-tone-{h.tone}" if h.tone else "")
+        for h in headlines(stats)
     ]
     return html.Div(cards, className="rg-cards", id="rg-cards")
 

@@ -341,7 +341,8 @@ def causes_figure(by_cause: dict[str, int], top: int = TOP_CAUSES) -> go.Figure:
             x=values,
             y=labels,
             orientation="h",
-            marker_color="#5b7db1",
+            # the remainder (a sum of several causes) in grey: not a cause to compare with
+            marker_color=["#a7afba" if b.remainder else "#5b7db1" for b in bars][::-1],
             text=[f"{v:,} 户" for v in values],
             textposition="auto",
             hovertemplate="%{y}：%{x:,} 户<extra></extra>",

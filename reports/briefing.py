@@ -49,7 +49,8 @@ from geodata import Store, StoreError
 from geodata.model import LEVEL_LABELS, RISK_COLORS, RISK_LABELS, Unit, check_month
 
 from .causes import top_causes
-from .fmt import DASH, households, hp, month_label, pct, persons
+from .fmt import DASH, hp, month_label
+from .headline import BRIEFING_ROWS, headlines
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -388,31 +389,12 @@ def build_briefing(store: Store, code: str, month: str | None = None) -> Briefin
         parts.append(" / ".join(u.name for u in chain))
     parts += [f"网格 {stats['grids']:,} 个", f"农户 {hp(stats)}"]
     subtitle = " · ".join(parts)
-    cr, mon, elim = stats["clearance_rate"], stats["monitored"], stats["eliminated"]
-    new = stats["new_this_month"]
     cards = [
-        [Card("监测对象", hp(mon)), Card("未消除风险", hp(stats["open"]))],
         [
-            Card(
-                "风险消除率 (按人)",
-                pct(cr["persons"]),
-                f"已消除 {persons(elim['persons'])} / 监测 {persons(mon['persons'])}",
-            ),
-            Card(
-                "风险消除率 (按户)",
-                pct(cr["households"]),
-                f"已消除 {households(elim['households'])} / 监测 {households(mon['households'])}",
-            ),
-        ],
-        [
-            Card(
-                f"未消除 {RISK_LABELS[lv]}色风险",
-                hp(stats["open_by_level"][lv]),
-                accent=RISK_COLORS[lv],
-            )
-            for lv in ("red", "yellow", "blue")
-        ],
-        [Card("本月新识别", hp(new["identified"])), Card("本月消除风险", hp(new["eliminated"]))],
+            Card(h.label, h.both or h.value, "" if h.both else h.sub or "", RISK_COLORS.get(h.tone))
+            for h in headlines(stats, row)
+        ]
+        for row in BRIEFING_ROWS
     ]
     legend = [
         (RISK_COLORS[r], f"{RISK_LABELS[r]}色 {counts[r]:,} 个网格")

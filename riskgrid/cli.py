@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 from geodata import Lines, Store, StoreError
 from geodata.model import CATEGORY_LABELS, LEVEL_LABELS, RISK_LABELS
 from reports.causes import top_causes
+from reports.headline import headlines
 
 from .settings import Settings, load_settings
 
@@ -193,24 +194,17 @@ def print_stats(stats: dict[str, Any]) -> None:
     table = RichTable(title=title, show_header=False, title_justify="left")
     table.add_column("指标")
     table.add_column("值", justify="right")
-    hp = lambda d: f"{d['households']:,} 户 {d['persons']:,} 人"  # noqa: E731
+    # the headline figures, as every view shows them (reports.headline), then the rest
+    for h in headlines(stats):
+        value = h.both or h.value
+        if h.sub and not h.both:
+            value += f"  ({h.sub})"
+        table.add_row(escape(f"{h.label} {h.key}"), escape(value))
+    hp = lambda d: f"{d['households']:,} 户 / {d['persons']:,} 人"  # noqa: E731
     table.add_row("网格 grids", f"{stats['grids']:,}")
-    table.add_row("农户 households", hp(stats))
-    table.add_row("监测对象 monitored", hp(stats["monitored"]))
     table.add_row("已消除风险 eliminated", hp(stats["eliminated"]))
-    table.add_row(
-        "风险消除率 clearance rate",
-        f"{_pct(stats['clearance_rate']['persons'])} (人) / {_pct(stats['clearance_rate']['households'])} (户)",
-    )
-    for lv in ("red", "yellow", "blue"):
-        table.add_row(f"未消除 open {RISK_LABELS[lv]} {lv}", hp(stats["open_by_level"][lv]))
     for cat, label in CATEGORY_LABELS.items():
         table.add_row(f"{label} {cat}", hp(stats["by_category"][cat]))
-    table.add_row("本月新识别 identified this month", hp(stats["new_this_month"]["identified"]))
-    table.add_row("本月消除 eliminated this month", hp(stats["new_this_month"]["eliminated"]))
-    lines = stats["lines"]
-    table.add_row(f"低于监测线 below {lines['monitoring']:,.0f}", f"{stats['below_monitoring_line']['households']:,} 户")
-    table.add_row(f"低于观察线 below {lines['observation']:,.0f}", f"{stats['below_observation_line']['households']:,} 户")
     table.add_row("风险等级 risk level", f"{RISK_LABELS[stats['risk_level']]} {stats['risk_level']}")
     s = stats["sites"]
     table.add_row("安置点 sites", f"{s['count']:,}")
@@ -220,7 +214,6 @@ def print_stats(stats: dict[str, Any]) -> None:
     causes = escape(", ".join(f"{b.label} {b.households:,}" for b in top_causes(stats["by_cause"])))
     table.add_row("风险类型 causes (户)", causes or "—")
     w = stats["warnings"]
-    table.add_row("部门预警 department warnings", f"{w['signals']:,} 条 {w['households']:,} 户")
     table.add_row("预警未纳入监测 warned, not monitored", f"{w['unmonitored_households']:,} 户")
     console.print(table)
 

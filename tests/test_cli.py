@@ -46,7 +46,7 @@ def test_stats_table_shows_chinese_figures(loaded):
     result = runner.invoke(app, ["stats", "--db", url])
     assert result.exit_code == 0
     assert "67.43%" in result.output and "61.86%" in result.output
-    assert "1,471 户 3,543 人" in result.output
+    assert "1,471 户 / 3,543 人" in result.output
 
 
 def test_unknown_unit_and_month_are_clear_errors(loaded):
@@ -85,7 +85,7 @@ def test_load_warnings_command(loaded, tmp_path):
     assert result.exit_code == 0, result.output
     assert "加载 loaded 2" in result.output
     table = runner.invoke(app, ["stats", "--db", url]).output
-    assert "2 条 2 户" in next(line for line in table.splitlines() if "部门预警" in line)
+    assert "2 户  (2 条" in next(line for line in table.splitlines() if "本月部门预警" in line)
     # H0001500 is not monitored, H0000002 is
     assert next(line for line in table.splitlines() if "预警未纳入监测" in line).rstrip(" │").endswith(" 1 户")
     shown = json.loads(runner.invoke(app, ["stats", "--json", "--db", url]).stdout)

@@ -51,6 +51,7 @@ def expected_cards(s: dict) -> dict[str, str]:
         "monitored_persons": f"{s['monitored']['persons']:,} 人",
         "clearance_rate_persons": _pct(s["clearance_rate"]["persons"]),
         "clearance_rate_households": _pct(s["clearance_rate"]["households"]),
+        "open_households": f"{s['open']['households']:,} 户",
         "open_red_households": f"{ob['red']['households']:,} 户",
         "open_yellow_households": f"{ob['yellow']['households']:,} 户",
         "open_blue_households": f"{ob['blue']['households']:,} 户",

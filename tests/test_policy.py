@@ -137,7 +137,7 @@ def test_lines_commands_and_stats_json_report_the_lines_used(tmp_path):
     assert stats["lines"]["monitoring"] == 8000 and stats["lines"]["year"] == 2024
     assert stats["lines"]["observation"] == round(8000 * 8122 / 7100)
     table = runner.invoke(cli_app, ["stats", "--db", url]).output
-    assert "below 8,000" in table
+    assert "低于监测线（8,000 元）" in table
     bad = runner.invoke(
         cli_app, ["lines", "set", "--year", "2024", "--monitoring", "9000", "--observation", "100", "--db", url]
     )

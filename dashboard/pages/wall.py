@@ -36,9 +36,10 @@ from dash import ClientsideFunction, Input, Output, Patch, State, dcc, html
 from dash.development.base_component import Component
 
 from geodata.access import AccessDenied
-from geodata.model import CHILD_LEVEL, RISK_LABELS, Unit
+from geodata.model import CHILD_LEVEL, Unit
 from reports import fmt
 from reports.causes import top_causes
+from reports.headline import WALL, headlines
 
 from .. import components, figures
 from ..data import Loaders, get_loaders, get_settings
@@ -298,72 +299,22 @@ def wall_card(
 
 
 def wall_cards(stats: dict[str, Any]) -> list[html.Div]:
-    """The headline figures, exactly as stored (``Store.stats``)."""
-    monitored, eliminated = stats["monitored"], stats["eliminated"]
-    rate = stats["clearance_rate"]
-    open_ = stats["open_by_level"]
-    new = stats["new_this_month"]
-    rate_text = fmt.pct(rate["persons"])
-    cards = [
-        wall_card(
-            "monitored_households",
-            "监测对象",
-            fmt.num(monitored["households"]),
-            "户",
-            monitored["households"],
-            f"{fmt.persons(monitored['persons'])}",
-        ),
-        wall_card(
-            "clearance_rate_persons",
-            "风险消除率（按人）",
-            rate_text.rstrip("%"),
-            "%" if rate["persons"] is not None else "",
-            rate["persons"],
-            f"已消除 {fmt.persons(eliminated['persons'])} · 按户 {fmt.pct(rate['households'])}",
-            "wall-tone-good",
-        ),
-    ]
-    for level in ("red", "yellow", "blue"):
-        cards.append(
-            wall_card(
-                f"open_{level}_households",
-                f"未消除 {RISK_LABELS[level]}色",
-                fmt.num(open_[level]["households"]),
-                "户",
-                open_[level]["households"],
-                fmt.persons(open_[level]["persons"]),
-                f"wall-tone-{level}",
-            )
-        )
-    cards += [
-        wall_card(
-            "new_identified_households",
-            "本月新识别",
-            fmt.num(new["identified"]["households"]),
-            "户",
-            new["identified"]["households"],
-            fmt.persons(new["identified"]["persons"]),
-        ),
-        wall_card(
-            "new_eliminated_households",
-            "本月消除风险",
-            fmt.num(new["eliminated"]["households"]),
-            "户",
-            new["eliminated"]["households"],
-            fmt.persons(new["eliminated"]["persons"]),
-            "wall-tone-good",
-        ),
-    ]
+    """The wall's headline figures (``reports.headline.WALL``), exactly as stored."""
+    cards = []
+    for h in headlines(stats, WALL):
+        tone = f"wall-tone-{h.tone}" if h.tone else ""
+        cards.append(wall_card(h.key, h.label, h.number, h.unit_word, h.raw, h.sub, tone))
     return cards
 
 
 def causes_bars(by_cause: dict[str, int], top: int = TOP_CAUSES) -> list[Component]:
     """The main causes of risk as bars (monitored households naming each, largest first), by
     the one causes rule (``reports.causes``)."""
-    items = [(b.label, b.households) for b in top_causes(by_cause, top)]
+    bars = top_causes(by_cause, top)
+    items = [(b.label, b.households, b.remainder) for b in bars]
     if not items:
         return [html.Div("无风险类型数据", className="wall-empty")]
-    peak = max(v for _, v in items) or 1
+    peak = max(v for _, v, _ in items) or 1
     return [
         html.Div(
             [
@@ -378,9 +329,9 @@ def causes_bars(by_cause: dict[str, int], top: int = TOP_CAUSES) -> list[Compone
                     **{"data-cause": name, "data-value": str(v)},
                 ),
             ],
-            className="wall-bar",
+            className="wall-bar wall-bar-rest" if rest else "wall-bar",
         )
-        for name, v in items
+        for name, v, rest in items
     ]
 
 
