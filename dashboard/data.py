@@ -22,10 +22,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
-import sqlalchemy as sa
 from flask_caching import Cache
 
-from geodata import Store, Unit, schema
+from geodata import Store, Unit
 from geodata.access import (
     LOCAL_ADMIN,
     AccessDenied,
@@ -290,22 +289,8 @@ class Loaders:
         if not principal.sees_households:
             log(self.store, principal, "denied", household_id, "households", self.address)
             raise RoleDenied("该账号不能查看农户信息 (this account may not see households)")
-        h = schema.households
         month = month if month in self.months() else self.latest_month()
-        with self.store.engine.connect() as conn:
-            grids = set(
-                conn.execute(
-                    sa.select(h.c.grid_code).where(
-                        h.c.month == month, h.c.household_id == household_id
-                    )
-                ).scalars()
-            )
-            if not grids:
-                grids = set(
-                    conn.execute(
-                        sa.select(h.c.grid_code).where(h.c.household_id == household_id).distinct()
-                    ).scalars()
-                )
+        grids = self.store.household_grids(household_id, month)
         for grid_code in sorted(grids):
             self.check(grid_code)
         return bool(grids)

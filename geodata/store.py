@@ -540,6 +540,26 @@ class Store:
         cur.close()
         return frame
 
+    def household_grids(self, household_id: str, month: str | None) -> set[str]:
+        """The grid(s) of a household in ``month``; when it has none there, of any month (a
+        household may move between grids). Empty for an unknown household."""
+        h = schema.households
+        with self.engine.connect() as conn:
+            grids = set(
+                conn.execute(
+                    sa.select(h.c.grid_code).where(
+                        h.c.month == month, h.c.household_id == household_id
+                    )
+                ).scalars()
+            )
+            if not grids:
+                grids = set(
+                    conn.execute(
+                        sa.select(h.c.grid_code).where(h.c.household_id == household_id).distinct()
+                    ).scalars()
+                )
+        return grids
+
     def household(self, month: str, household_id: str) -> dict[str, Any] | None:
         h = schema.households
         with self.engine.connect() as conn:
