@@ -31,7 +31,7 @@ import shapely
 import sqlalchemy as sa
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 
-from geodata import Store, schema
+from geodata import Store
 from geodata.model import LEVEL_LABELS, VILLAGE_KINDS
 from geodata.store import GRID_COLUMNS
 
@@ -809,9 +809,10 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _level_conflicts(conn: sa.Connection, grids: gpd.GeoDataFrame, file: str) -> list[Issue]:
+def _level_conflicts(
+    store: Store, conn: sa.Connection, grids: gpd.GeoDataFrame, file: str
+) -> list[Issue]:
     """Codes of the file that the database already holds at another level."""
-    u = schema.units
     wanted: dict[str, tuple[str, str]] = {}
     for level, field in (
         ("grid", "grid_code"),
@@ -821,9 +822,8 @@ def _level_conflicts(conn: sa.Connection, grids: gpd.GeoDataFrame, file: str) ->
     ):
         for code in grids[field]:
             wanted.setdefault(code, (level, field))
-    rows = conn.execute(sa.select(u.c.code, u.c.level).where(u.c.code.in_(list(wanted)))).all()
     issues = []
-    for code, level in rows:
+    for code, level in store.unit_levels(conn, list(wanted)).items():
         want, field = wanted[code]
         if level != want:
             reason = (
@@ -848,7 +848,7 @@ def load_grids(
     sha = file_sha256(path)
     seen_before = store.already_loaded("grids", sha, None)
     with store.write(load=True) as conn:
-        conflicts = _level_conflicts(conn, grids, file)
+        conflicts = _level_conflicts(store, conn, grids, file)
         if conflicts:
             raise LoadError(file, conflicts)
         loaded = store.upsert_grids(conn, grids)
@@ -862,8 +862,7 @@ def load_grids(
             rows_loaded=loaded,
             rows_rejected=0,
         )
-        has_households = conn.execute(sa.select(schema.households.c.month).limit(1)).first()
-        if has_households is not None:
+        if store.has_households(conn):
             store.refresh_figures(conn)
     return LoadReport(
         file=file,

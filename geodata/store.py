@@ -540,6 +540,17 @@ class Store:
         cur.close()
         return frame
 
+    def has_households(self, conn: Connection) -> bool:
+        """Whether any household of any month is stored."""
+        h = schema.households
+        return conn.execute(sa.select(h.c.month).limit(1)).first() is not None
+
+    def unit_levels(self, conn: Connection, codes: Sequence[str]) -> dict[str, str]:
+        """code -> level of those of ``codes`` that are stored units."""
+        u = schema.units
+        rows = conn.execute(sa.select(u.c.code, u.c.level).where(u.c.code.in_(list(codes)))).all()
+        return {r.code: r.level for r in rows}
+
     def household_grids(self, household_id: str, month: str | None) -> set[str]:
         """The grid(s) of a household in ``month``; when it has none there, of any month (a
         household may move between grids). Empty for an unknown household."""
