@@ -150,9 +150,7 @@ def start_session(principal: Principal) -> None:
     from flask_login import login_user
 
     flask.session.clear()
-    regenerate = getattr(flask.session, "regenerate", None)
-    if regenerate is not None:
-        regenerate()
+    flask.session.regenerate()  # a ServerSession (dashboard.sessions): a new token
     login_user(User(principal), remember=False, fresh=True)
     flask.session.permanent = True
     flask.session[LOGIN_AT] = int(time.time())

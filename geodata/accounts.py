@@ -115,6 +115,12 @@ class Users:
             )
         return [{**r._mapping, "waiting": int(waiting.get(r.username, 0))} for r in rows]
 
+    def exists(self, username: str) -> bool:
+        """Whether the account exists (disabled or not)."""
+        u = schema.users
+        with self.store.engine.connect() as conn:
+            return conn.execute(sa.select(u.c.username).where(u.c.username == username)).first() is not None
+
     def _exists(self, conn: sa.Connection, username: str) -> None:
         u = schema.users
         if conn.execute(sa.select(u.c.username).where(u.c.username == username)).first() is None:

@@ -94,7 +94,7 @@ def policy_for(
     defaults."""
     year = month_year(month)
     for key in ((year, province), (year, ANY_PROVINCE)):
-        if key in stored and (key[1] == ANY_PROVINCE or province):
+        if key in stored:
             return Policy(stored[key], year, key[1], "stored")
     return Policy(default, year, ANY_PROVINCE, "default")
 

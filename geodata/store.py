@@ -928,10 +928,6 @@ class Store:
                 self.refresh_figures(conn, stale)
         return stale
 
-    def ensure_lines(self) -> bool:
-        """Recompute the months computed under other lines than their year's; True if any."""
-        return bool(self.ensure_policy())
-
     def set_lines(
         self,
         year: int,

@@ -122,7 +122,7 @@ def users_passwd(
     """修改密码 Set a new password (prompted for, or from stdin); the account's sessions end
     and its waits are cleared."""
     users = _users(db)
-    if users.get(name) is None and not any(r["username"] == name for r in users.list()):
+    if not users.exists(name):  # before asking for a password
         err.print(f"错误 error: 未找到用户 user not found: {name}", markup=False)
         raise typer.Exit(1)
     password = read_password(password_stdin)

@@ -28,20 +28,13 @@ from __future__ import annotations
 
 import dash
 
-from .callbacks import (  # noqa: F401 (the wall's names, for the app and the tests)
-    register_callbacks,
-)
-from .content import (  # noqa: F401 (the wall's names, for the app and the tests)
-    refresh_result,
-    wall_content,
-)
-from .ids import (  # noqa: F401 (the wall's names, for the app and the tests)
+from .callbacks import register_callbacks
+from .content import refresh_result
+from .ids import (
     BACKGROUND,
-    BACKGROUND_LAYER,
     CLOCK,
     CTX,
     DATA_OUTPUTS,
-    DEFAULT_MAP_SIZE,
     MAP,
     PATH,
     REFRESH,
@@ -52,39 +45,37 @@ from .ids import (  # noqa: F401 (the wall's names, for the app and the tests)
     TITLE,
     TOP_CAUSES,
     TOUR,
-    TREND_MONTHS,
-    WALL_MEASURE,
-    NoData,
 )
-from .layout import (  # noqa: F401 (the wall's names, for the app and the tests)
-    layout,
-    wall_config,
-    wall_layout,
-)
-from .parts import (  # noqa: F401 (the wall's names, for the app and the tests)
-    as_of_text,
-    causes_bars,
-    codes_signature,
-    ctx_size,
-    home_unit,
-    legend,
-    map_colours,
-    map_size,
-    now_hm,
-    select_options,
-    stale_text,
-    tour_badge,
-    tour_next,
-    tour_order,
-    trend_columns,
-    truthy,
-    unit_title,
-    wall_card,
-    wall_cards,
-    wall_map,
-    wall_unit,
-    wall_view,
-)
+from .layout import layout, wall_config, wall_layout
+from .parts import causes_bars, map_colours, tour_next, tour_order, wall_map
+
+# the wall's names the app and the tests reach through ``dashboard.pages.wall``
+__all__ = [
+    "BACKGROUND",
+    "CLOCK",
+    "CTX",
+    "DATA_OUTPUTS",
+    "MAP",
+    "PATH",
+    "REFRESH",
+    "RELOAD",
+    "SELECT",
+    "SIZE",
+    "STALE_OUTPUTS",
+    "TITLE",
+    "TOP_CAUSES",
+    "TOUR",
+    "causes_bars",
+    "layout",
+    "map_colours",
+    "refresh_result",
+    "register",
+    "tour_next",
+    "tour_order",
+    "wall_config",
+    "wall_layout",
+    "wall_map",
+]
 
 
 def register(app: dash.Dash) -> None:
