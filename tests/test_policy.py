@@ -100,9 +100,9 @@ def test_rows_of_an_older_figures_version_are_recomputed_not_a_key_error(
     load_tiny_grids(store)
     load(store, tmp_path, A)
     assert "new_figure" not in store.stats()
-    import geodata.store
+    import geodata.materialize
 
-    real = geodata.store.compute_month
+    real = geodata.materialize.compute_month
 
     def with_a_new_figure(*args, **kwargs):
         per_unit, per_site = real(*args, **kwargs)
@@ -110,7 +110,7 @@ def test_rows_of_an_older_figures_version_are_recomputed_not_a_key_error(
             fig["new_figure"] = fig["households"] * 2
         return per_unit, per_site
 
-    monkeypatch.setattr(geodata.store, "compute_month", with_a_new_figure)
+    monkeypatch.setattr(geodata.materialize, "compute_month", with_a_new_figure)
     monkeypatch.setattr(policy, "FIGURES_VERSION", policy.FIGURES_VERSION + 1)
     assert store.ensure_policy() == [A]
     stats = store.stats()

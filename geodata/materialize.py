@@ -1,0 +1,269 @@
+"""The figures pipeline: compute a month's figures (``compute_month``) under the month's
+policy, store them stamped with the policy's fingerprint, and recompute what is stale.
+
+A month is stale when its stored figures were computed under other income lines or an older
+figures version (``geodata.policy``); ``ensure_policy`` recomputes those, ``set_lines`` stores the
+lines of a year and recomputes the months they change, in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from . import schema
+from .figures import compute_month, empty_warnings, warning_figures
+from .model import Lines
+from .policy import Policy, list_lines, policy_for, province_of, stored_lines
+from .policy import set_lines as set_policy_lines
+from .rules import regrade
+
+
+class FiguresPipeline:
+    """Materialised figures per unit, site and month."""
+
+    def refresh_figures(
+        self,
+        conn: Connection,
+        months: Sequence[str] | None = None,
+        snapshots: dict[str, pd.DataFrame] | None = None,
+        *,
+        alongside: Any = None,
+        written: dict[str, pd.DataFrame] | None = None,
+    ) -> None:
+        """Recompute the stored figures of the given months (all months by default).
+
+        ``snapshots`` may hand over a month's complete snapshot that is already in memory (a
+        month loaded from one file into an empty month), which saves reading it back.
+
+        ``alongside(begin)``, if given, runs first, on this connection (a load writing its
+        rows). It calls ``begin()`` once the database is busy with them; from then on a second
+        thread computes the figures of the ``snapshots`` months, which need nothing from the
+        database but the units and sites, read before.
+
+        ``written`` hands over the rows just upserted into a month that had rows before: when
+        the month now holds no other row (the file named every household of it), they are its
+        complete snapshot too, and nothing is read back.
+        """
+        snapshots = snapshots or {}
+        h = schema.households
+        if months is None:
+            if alongside is not None:
+                alongside(lambda: None)
+                alongside = None
+            months = list(conn.execute(sa.select(h.c.month).distinct()).scalars())
+        units = self.units_frame(conn)
+        sites = self.sites_frame(conn)
+        policies = self.policies(conn, sorted(set(months)))
+        cols = [
+            "risk_level_computed",
+            "household_id",
+            "grid_code",
+            "village_code",
+            "township_code",
+            "county_code",
+            "persons",
+            "category",
+            "risk_level",
+            "risk_causes",
+            "income_per_capita",
+            "identified_on",
+            "eliminated",
+            "eliminated_on",
+            "relocated",
+            "site_code",
+            "labor_count",
+            "employed_count",
+        ]
+        signals = self._signals_by_month(conn, months)
+        computed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        if alongside is not None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            ahead = {m: snapshots[m][cols].copy() for m in sorted(set(months)) if m in snapshots}
+
+            def compute_ahead() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+                return {
+                    m: compute_month(
+                        regrade(f, policies[m].lines),
+                        m,
+                        units,
+                        sites,
+                        policies[m].lines,
+                        signals=signals.get(m),
+                    )
+                    for m, f in ahead.items()
+                }
+
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-figures") as pool:
+                started: list[Any] = []
+
+                def begin() -> None:
+                    if not started:
+                        started.append(pool.submit(compute_ahead))
+
+                alongside(begin)
+                begin()  # if the writer never said when
+                computed = started[0].result()
+        if written:
+            snapshots = dict(snapshots)
+            for month, rows in written.items():
+                stored = conn.execute(
+                    sa.select(sa.func.count()).select_from(h).where(h.c.month == month)
+                ).scalar()
+                if stored == len(rows) and month not in snapshots:
+                    snapshots[month] = rows
+        parent = dict(zip(units["code"], units["parent_code"], strict=True))
+        level = dict(zip(units["code"], units["level"], strict=True))
+        for month in sorted(set(months)):
+            if month in computed:
+                per_unit, per_site = computed[month]
+            else:
+                if month in snapshots:
+                    frame = snapshots[month][cols]
+                else:
+                    frame = self._read_frame(conn, month, cols)
+                per_unit, per_site = compute_month(
+                    regrade(frame, policies[month].lines),
+                    month,
+                    units,
+                    sites,
+                    policies[month].lines,
+                    signals=signals.get(month),
+                )
+            conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
+            conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))
+            rows = []
+            stamp = policies[month].fingerprint
+            lines_used = policies[month].as_dict()
+            for code, fig in per_unit.items():
+                if code not in level:
+                    continue  # a household whose grid was not loaded cannot get here
+                fig["lines"] = lines_used
+                rows.append(
+                    {
+                        "unit_code": code,
+                        "month": month,
+                        "level": level[code],
+                        "parent_code": parent[code],
+                        "risk_level": fig["risk_level"],
+                        "households": fig["households"],
+                        "persons": fig["persons"],
+                        "monitored_persons": fig["monitored"]["persons"],
+                        "open_red": fig["open_by_level"]["red"]["households"],
+                        "clearance_rate_persons": fig["clearance_rate"]["persons"],
+                        "data": json.dumps(fig, ensure_ascii=False, sort_keys=True),
+                        "policy": stamp,
+                    }
+                )
+            if rows:
+                conn.execute(schema.figures.insert(), rows)
+            site_rows = [
+                {
+                    "site_code": code,
+                    "month": month,
+                    "data": json.dumps(fig, sort_keys=True),
+                    "policy": stamp,
+                }
+                for code, fig in per_site.items()
+            ]
+            if site_rows:
+                conn.execute(schema.site_figures.insert(), site_rows)
+        # the policies of the stored months, part of the data version the dashboard caches by
+        f = schema.figures
+        stamps = sorted(
+            (m, p or "") for m, p in conn.execute(sa.select(f.c.month, f.c.policy).distinct()).all()
+        )
+        self.set_meta(conn, "lines", hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:16])
+
+    def refresh_warning_figures(self, conn: Connection, months: Sequence[str]) -> None:
+        """Only the ``warnings`` figures of these months, after a warnings load: from the
+        month's signals and the category of the households they concern, by the same
+        computation as ``compute_month`` (``warning_figures``), without reading the month's
+        other households. Figure rows whose warnings did not change are left as they are."""
+        f, h = schema.figures, schema.households
+        signals = self._signals_by_month(conn, months)
+        for month in sorted(set(months)):
+            fresh: dict[str, dict[str, Any]] = {}
+            sig = signals.get(month)
+            if sig is not None and len(sig):
+                ids = sorted(set(sig["household_id"]))
+                rows: list[Any] = []
+                for start in range(0, len(ids), 5000):
+                    rows += conn.execute(
+                        sa.select(h.c.household_id, h.c.category).where(
+                            h.c.month == month, h.c.household_id.in_(ids[start : start + 5000])
+                        )
+                    ).all()
+                frame = pd.DataFrame(rows, columns=["household_id", "category"])
+                fresh = warning_figures(frame, sig)
+            stored = conn.execute(
+                sa.select(f.c.unit_code, f.c.data).where(f.c.month == month)
+            ).all()
+            for code, data in stored:
+                fig = json.loads(data)
+                wanted = fresh.get(code, empty_warnings())
+                if fig.get("warnings") != wanted:
+                    fig["warnings"] = wanted
+                    conn.execute(
+                        f.update()
+                        .where(f.c.unit_code == code, f.c.month == month)
+                        .values(data=json.dumps(fig, ensure_ascii=False, sort_keys=True))
+                    )
+
+    def policies(self, conn: Connection, months: Sequence[str]) -> dict[str, Policy]:
+        """The policy (income lines of the year) each month is computed under."""
+        stored = stored_lines(conn)
+        province = province_of(conn) if stored else ""
+        return {m: policy_for(m, self.lines, stored, province) for m in months}
+
+    def policy(self, month: str) -> Policy:
+        with self.engine.connect() as conn:
+            return self.policies(conn, [month])[month]
+
+    def stale_months(self, conn: Connection) -> list[str]:
+        """Months whose stored figures were computed under another policy than theirs now
+        (other lines, or an older figures version): to be recomputed."""
+        f = schema.figures
+        stamps: dict[str, set[str | None]] = {}
+        for month, stamp in conn.execute(sa.select(f.c.month, f.c.policy).distinct()).all():
+            stamps.setdefault(month, set()).add(stamp)
+        wanted = self.policies(conn, sorted(stamps))
+        return [m for m, got in sorted(stamps.items()) if got != {wanted[m].fingerprint}]
+
+    def ensure_policy(self) -> list[str]:
+        """Recompute the figures of every stale month; the months recomputed."""
+        with self.engine.connect() as conn:
+            if not self.stale_months(conn):
+                return []
+        with self.write(load=True) as conn:
+            stale = self.stale_months(conn)  # again, under the write lock
+            if stale:
+                self.refresh_figures(conn, stale)
+        return stale
+
+    def set_lines(
+        self,
+        year: int,
+        monitoring: float,
+        observation: float | None = None,
+        province: str | None = None,
+    ) -> tuple[Lines, list[str]]:
+        """Store the lines of a year and recompute the months they change, in one
+        transaction; the lines stored and the months recomputed."""
+        with self.write(load=True) as conn:
+            lines = set_policy_lines(conn, year, monitoring, observation, province)
+            stale = self.stale_months(conn)
+            if stale:
+                self.refresh_figures(conn, stale)
+        return lines, stale
+
+    def lines_table(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return list_lines(conn)

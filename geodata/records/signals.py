@@ -1,0 +1,71 @@
+"""Department warnings, 部门预警 (SQL for ``signals``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .. import schema
+from ..model import LEVELS, Unit
+
+
+class SignalRecords:
+    """Writes and reads of department warnings."""
+
+    def upsert_signals(self, conn: Connection, frame: pd.DataFrame) -> int:
+        """Insert or update department warnings by (household_id, department, signal,
+        occurred_on); a signal given again with another amount updates it."""
+        frame = frame.copy()
+        frame["occurred_on"] = (
+            pd.to_datetime(frame["occurred_on"]).dt.strftime("%Y-%m-%d").astype(object)
+        )
+        return self._upsert(
+            conn,
+            "signals",
+            schema.SIGNAL_COLUMNS,
+            ["household_id", "department", "signal", "occurred_on"],
+            frame,
+        )
+
+    def signals_frame(
+        self,
+        conn: Connection | None = None,
+        *,
+        month: str | None = None,
+        household_id: str | None = None,
+        unit: Unit | None = None,
+    ) -> pd.DataFrame:
+        """Department warnings, newest first: of a month, a household and/or inside a unit."""
+        s = schema.signals
+        query = sa.select(*[s.c[c] for c in schema.SIGNAL_COLUMNS])
+        if month is not None:
+            query = query.where(s.c.month == month)
+        if household_id is not None:
+            query = query.where(s.c.household_id == household_id)
+        if unit is not None:
+            query = query.where(s.c[f"{unit.level}_code"] == unit.code)
+        query = query.order_by(s.c.occurred_on.desc(), s.c.household_id, s.c.department, s.c.signal)
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
+    def _signals_by_month(self, conn: Connection, months: Sequence[str]) -> dict[str, pd.DataFrame]:
+        s = schema.signals
+        wanted = sorted(set(months))
+        if not wanted:
+            return {}
+        rows = conn.execute(
+            sa.select(
+                s.c.month, s.c.household_id, s.c.department, *[s.c[f"{lv}_code"] for lv in LEVELS]
+            ).where(s.c.month.in_(wanted))
+        ).all()
+        if not rows:
+            return {}
+        frame = pd.DataFrame(
+            rows, columns=["month", "household_id", "department", *[f"{lv}_code" for lv in LEVELS]]
+        )
+        return {m: part.drop(columns="month") for m, part in frame.groupby("month", sort=False)}
