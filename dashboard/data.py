@@ -24,15 +24,12 @@ from typing import Any, TypeVar
 import flask
 from flask_caching import Cache
 
-from geodata import Store, Unit
+from geodata import Store, StoreError, Unit
 from geodata.access import (
     LOCAL_ADMIN,
     AccessDenied,
     Principal,
-    RoleDenied,
     ScopedStore,
-    in_scope,
-    log,
 )
 from geodata.model import LEVELS
 from geodata.settings import Settings
@@ -54,17 +51,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _dict_in_scope(principal: Principal, unit: dict[str, Any]) -> bool:
-    """``in_scope`` for a row of ``Store.units_frame``."""
-    if principal.role == "admin":
-        return True
-    scope = principal.unit_code
-    return bool(scope) and scope in {
-        unit.get("code"),
-        unit.get("county_code"),
-        unit.get("township_code"),
-        unit.get("village_code"),
-    }
+class _CachedUnits:
+    """Unit lookups of a ScopedStore, memoised in the loaders' cache."""
+
+    def __init__(self, loaders: Loaders) -> None:
+        self.loaders = loaders
+
+    def unit(self, code: str) -> Unit | None:
+        store = self.loaders.store
+        return self.loaders.memo("unit", (code,), lambda: store.unit(code))
+
+    def default_unit(self) -> Unit | None:
+        return self.loaders.memo("default_unit", (), self.loaders.store.default_unit)
 
 
 class Loaders:
@@ -92,10 +90,11 @@ class Loaders:
 
     @property
     def scoped(self) -> ScopedStore:
-        """The store as the principal may read it."""
+        """The store as the principal may read it: the one scope check (``geodata.access``),
+        its unit lookups served from this cache."""
         if self.principal is None:
             raise AccessDenied("未登录 (not logged in)")
-        return ScopedStore(self.store, self.principal, self.address)
+        return ScopedStore(self.store, self.principal, self.address, units=_CachedUnits(self))
 
     # ------------------------------------------------------------------ scope
     def _principal(self) -> Principal:
@@ -103,27 +102,20 @@ class Loaders:
             raise AccessDenied("未登录 (not logged in)")
         return self.principal
 
-    def _raw_unit(self, code: str) -> Unit | None:
-        return self.memo("unit", (code,), lambda: self.store.unit(code))
-
     def home(self) -> Unit | None:
-        """The principal's own unit (the first county for admin); None before grids are loaded."""
-        principal = self._principal()
-        if principal.unit_code:
-            return self._raw_unit(principal.unit_code)
-        return self.memo("default_unit", (), self.store.default_unit)
+        """The principal's own unit (the default unit for admin); None before grids are loaded."""
+        try:
+            return self.scoped.home()
+        except StoreError:
+            return None
 
     def check(self, code: str | None) -> Unit | None:
         """The unit ``code`` (the home unit when None) if it lies in the principal's area; None
         for an unknown code. A unit outside the area is logged and raises ``AccessDenied``."""
-        principal = self._principal()
-        unit = self.home() if code is None else self._raw_unit(code)
-        if unit is None:
-            return None
-        if not in_scope(principal, unit):
-            log(self.store, principal, "denied", code, None, self.address)
-            raise AccessDenied("无权查看该单位 (no access to this unit)")
-        return unit
+        try:
+            return self.scoped.find(code)
+        except StoreError:
+            return None  # no grids loaded: no home unit
 
     def _checked(self, code: str | None) -> Unit:
         unit = self.check(code)
@@ -186,17 +178,11 @@ class Loaders:
     def lineage(self, code: str) -> list[Unit]:
         """Breadcrumbs: the unit and its ancestors, cut at the principal's own unit."""
         self._checked(code)
-        principal = self._principal()
-        full = self.memo("lineage", (code,), lambda: self.store.lineage(code))
-        return [u for u in full if in_scope(principal, u)]
+        return self.scoped.visible(self.memo("lineage", (code,), lambda: self.store.lineage(code)))
 
     def units(self) -> dict[str, dict[str, Any]]:
         """code -> name, level, parent_code, label point and area of every unit in the area."""
-        principal = self._principal()
-        every = self._all_units()
-        if principal.role == "admin":
-            return every
-        return {code: u for code, u in every.items() if _dict_in_scope(principal, u)}
+        return self.scoped.rows_in_area(self._all_units())
 
     def _all_units(self) -> dict[str, dict[str, Any]]:
         def compute() -> dict[str, dict[str, Any]]:
@@ -249,21 +235,11 @@ class Loaders:
 
     def site_stats(self, month: str) -> list[dict[str, Any]]:
         """The stored figures of the sites in the principal's area (by grid, else township)."""
-        principal = self._principal()
 
         def compute() -> list[dict[str, Any]]:
             return [{k: _clean(v) for k, v in row.items()} for row in self.store.site_stats(month)]
 
-        rows = self.memo("site_stats", (month,), compute)
-        if principal.role == "admin":
-            return rows
-        units = self._all_units()
-        out = []
-        for row in rows:
-            unit = units.get(row.get("grid_code") or "") or units.get(row.get("township_code") or "")
-            if unit is not None and _dict_in_scope(principal, unit):
-                out.append(row)
-        return out
+        return self.scoped.sites_in_area(self.memo("site_stats", (month,), compute))
 
     # ------------------------------------------------------------------ households
     # Never cached: records carry names and ID numbers, which must not land in a shared cache
@@ -281,19 +257,10 @@ class Loaders:
 
     def check_household(self, household_id: str, month: str | None = None) -> bool:
         """Refuse (``AccessDenied``) a household outside the area or a role without households,
-        without reading its record (for links and pre-checks); False for an unknown one.
-
-        The household's grid in ``month`` (the latest month when None; any month when it has
-        none there: a household may move between grids)."""
-        principal = self._principal()
-        if not principal.sees_households:
-            log(self.store, principal, "denied", household_id, "households", self.address)
-            raise RoleDenied("该账号不能查看农户信息 (this account may not see households)")
+        without reading its record (for links and pre-checks); False for an unknown one. Its
+        grid in ``month`` (the latest month when None or not a snapshot month)."""
         month = month if month in self.months() else self.latest_month()
-        grids = self.store.household_grids(household_id, month)
-        for grid_code in sorted(grids):
-            self.check(grid_code)
-        return bool(grids)
+        return self.scoped.check_household(household_id, month)
 
     def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
         """A grid's worker and phone number, the phone masked."""

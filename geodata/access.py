@@ -17,13 +17,14 @@ are written to the audit log.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from . import schema
-from .model import Unit, mask_id_number, mask_name, mask_phone
+from .model import LEVELS, Unit, mask_id_number, mask_name, mask_phone
 from .store import Store, StoreError
 
 ROLES: dict[str, str] = {
@@ -36,6 +37,9 @@ ROLES: dict[str, str] = {
 UNIT_ROLES = {"county": "county", "township": "township", "village": "village"}
 HOUSEHOLD_ROLES = {"admin", "county", "township", "village"}
 UNMASK_ROLES = {"admin", "county"}
+# the levels an area may be: every level with units below it
+AREA_LEVELS = tuple(lv for lv in LEVELS if lv != "grid")
+
 
 class AccessDenied(PermissionError):
     """A request for data outside the principal's area, or beyond its role."""
@@ -69,14 +73,26 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def in_scope(principal: Principal, unit: Unit) -> bool:
-    """True when ``unit`` lies in the principal's area (its unit or below it)."""
+def unit_codes(unit: Unit | Mapping[str, Any]) -> set[str]:
+    """The codes of a unit and of every unit above it (a Unit, or a row of ``units_frame``)."""
+    get = unit.get if isinstance(unit, Mapping) else lambda k: getattr(unit, k, None)
+    return {c for c in (get("code"), *(get(f"{lv}_code") for lv in AREA_LEVELS)) if c}
+
+
+def in_scope(principal: Principal, unit: Unit | Mapping[str, Any]) -> bool:
+    """True when ``unit`` lies in the principal's area (its unit or below it). The one scope
+    check: every read of ``ScopedStore`` and of the dashboard's loaders goes through it."""
     if principal.role == "admin":
         return True
-    scope = principal.unit_code
-    if not scope:
-        return False
-    return scope in {unit.code, unit.county_code, unit.township_code, unit.village_code}
+    return bool(principal.unit_code) and principal.unit_code in unit_codes(unit)
+
+
+class UnitSource(Protocol):
+    """Where a ScopedStore looks units up: the Store, or a cache in front of it."""
+
+    def unit(self, code: str) -> Unit | None: ...
+
+    def default_unit(self) -> Unit | None: ...
 
 
 # ---------------------------------------------------------------------- audit
@@ -129,29 +145,72 @@ def audit_rows(
 class ScopedStore:
     """The reads of a Store as one principal may make them. Anything else raises AccessDenied."""
 
-    def __init__(self, store: Store, principal: Principal, address: str | None = None):
+    def __init__(
+        self,
+        store: Store,
+        principal: Principal,
+        address: str | None = None,
+        *,
+        units: UnitSource | None = None,
+    ):
         self.store = store
         self.principal = principal
         self.address = address
+        # unit lookups: the store itself, or a cache in front of it (the dashboard's)
+        self.units: UnitSource = units or store
 
     # -- scope
     def home(self) -> Unit:
-        """The unit a principal starts at: its own, or the first county for admin."""
+        """The unit a principal starts at: its own, or the default unit for admin."""
         code = self.principal.unit_code
-        unit = self.store.unit(code) if code else self.store.default_unit()
+        unit = self.units.unit(code) if code else self.units.default_unit()
         if unit is None:
             raise StoreError("尚未加载网格 no grids loaded")
         return unit
 
-    def check(self, code: str | None) -> Unit:
-        unit = self.store.unit(code) if code else self.home()
-        if unit is None:
-            # an unknown code and a forbidden one look alike to a user outside the area
-            raise StoreError(f"未找到单位 unit not found: {code}")
-        if not in_scope(self.principal, unit):
+    def find(self, code: str | None) -> Unit | None:
+        """The unit ``code`` (the home unit when None) if it lies in the area; None when
+        unknown. A unit outside the area is logged and raises ``AccessDenied``."""
+        unit = self.units.unit(code) if code else self.home()
+        if unit is not None and not in_scope(self.principal, unit):
             log(self.store, self.principal, "denied", code, None, self.address)
             raise AccessDenied(f"无权查看该单位 (no access to unit {code})")
         return unit
+
+    def check(self, code: str | None) -> Unit:
+        """``find``, an unknown code refused like a forbidden one would be to an outsider."""
+        unit = self.find(code)
+        if unit is None:
+            raise StoreError(f"未找到单位 unit not found: {code}")
+        return unit
+
+    def visible(self, units: Iterable[Unit]) -> list[Unit]:
+        """Those of ``units`` inside the area (breadcrumbs are cut at the principal's unit)."""
+        return [u for u in units if in_scope(self.principal, u)]
+
+    def rows_in_area(self, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Those of code -> unit row (``units_frame`` rows) inside the area."""
+        return {code: row for code, row in rows.items() if in_scope(self.principal, row)}
+
+    def sites_in_area(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """Those of the sites' rows whose grid (else township) lies in the area."""
+        out = []
+        for row in rows:
+            code = row.get("grid_code") or row.get("township_code")
+            unit = self.units.unit(code) if code else None
+            if unit is not None and in_scope(self.principal, unit):
+                out.append(row)
+        return out
+
+    def check_household(self, household_id: str, month: str | None) -> bool:
+        """Refuse (``RoleDenied``, ``AccessDenied``) a household outside the area or a role
+        without households, without reading its record; False for an unknown one. Its grid in
+        ``month``; when it has none there, in any month (a household may move between grids)."""
+        self._households_allowed(household_id)
+        grids = self.store.household_grids(household_id, month)
+        for grid_code in sorted(grids):
+            self.check(grid_code)
+        return bool(grids)
 
     def _households_allowed(self, target: str) -> None:
         if not self.principal.sees_households:
@@ -165,7 +224,7 @@ class ScopedStore:
     def lineage(self, code: str) -> list[Unit]:
         """Breadcrumbs, cut at the principal's own unit."""
         self.check(code)
-        return [u for u in self.store.lineage(code) if in_scope(self.principal, u)]
+        return self.visible(self.store.lineage(code))
 
     def children(self, code: str) -> list[Unit]:
         self.check(code)
@@ -204,16 +263,9 @@ class ScopedStore:
         return self.store.is_demo()
 
     def site_stats(self, month: str) -> list[dict[str, Any]]:
-        """Sites whose township lies in the area."""
+        """Sites whose grid (else township) lies in the area."""
         rows = self.store.site_stats(month)
-        if self.principal.role == "admin":
-            return rows
-        out = []
-        for row in rows:
-            unit = self.store.unit(row.get("grid_code") or row["township_code"])
-            if unit is not None and in_scope(self.principal, unit):
-                out.append(row)
-        return out
+        return rows if self.principal.role == "admin" else self.sites_in_area(rows)
 
     # -- households (roles that may see them; every look is logged; masked by default)
     def households(self, code: str, month: str, *, unmask: bool = False):
