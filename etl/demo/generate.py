@@ -1,0 +1,114 @@
+"""The demo's orchestration: one seeded generator drawn through the geography, the households, the
+sites and the monitoring in a fixed order, then the files written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .files import _write_grids, _write_sites
+from .geography import build_geography
+from .incomes import _base_incomes
+from .monitoring import _monitor
+from .months import _month_ordinal
+from .parameters import FILE_PREFIX
+from .population import _locate, _settle
+from .signals import _write_warnings
+from .sites import _resettle
+from .snapshots import _write_snapshots
+from .summary import _write_summary
+
+
+@dataclass
+class DemoFiles:
+    """The files ``generate_demo`` wrote: grids, (month, path) per snapshot, sites, warnings."""
+
+    directory: Path
+    grids: Path
+    households: list[tuple[str, Path]]
+    sites: Path
+    summary: dict = field(default_factory=dict)
+    warnings: Path | None = None
+
+
+def generate_demo(
+    out_dir: Path,
+    *,
+    seed: int = 2026,
+    months: int = 12,
+    end_month: str = "2026-10",
+    households: int = 80_000,
+    grids: int = 973,
+    villages: int = 197,
+    communities: int = 11,
+    townships: int = 10,
+    monitoring_line: float = 7100.0,
+    observation_line: float = 8122.0,
+) -> DemoFiles:
+    """Write the demo county's grids, monthly household snapshots and sites into ``out_dir``."""
+    end = _month_ordinal(end_month)
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    if townships < 1 or villages < townships or communities < 0:
+        raise ValueError("need townships >= 1, villages >= townships, communities >= 0")
+    if grids < villages + communities:
+        raise ValueError("need at least one grid per village and community")
+    if households < grids:
+        raise ValueError("need at least one household per grid")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the order of the draws below is the demo: changing it changes every file
+    rng = np.random.default_rng(seed)
+    geo = build_geography(
+        rng, grids=grids, villages=villages, communities=communities, townships=townships
+    )
+    people = _settle(rng, geo.grids, households)
+    moved = _resettle(rng, geo.sites, geo.grids, people)
+    base = _base_incomes(rng, people, monitoring_line, observation_line)
+    monitored = _monitor(
+        rng, geo.villages, geo.grids, people, moved.relocated, base, end, observation_line
+    )
+    lon, lat = _locate(rng, geo.grids, people.grid_of)
+    growth = rng.normal(0.004, 0.002, households)  # a little every month
+
+    grids_path = out_dir / f"{FILE_PREFIX}_grids.gpkg"
+    sites_path = out_dir / f"{FILE_PREFIX}_sites.csv"
+    summary_path = out_dir / f"{FILE_PREFIX}_summary.json"
+    warnings_path = out_dir / f"{FILE_PREFIX}_warnings.csv"
+    _write_grids(geo.grids, grids_path, end_month)
+    _write_sites(moved.sites, sites_path)
+    month_list = [int(o) for o in range(end - months + 1, end + 1)]
+    paths = _write_snapshots(
+        rng,
+        out_dir,
+        month_list,
+        end=end,
+        grids=geo.grids,
+        people=people,
+        moved=moved,
+        monitored=monitored,
+        lon=lon,
+        lat=lat,
+        base=base,
+        growth=growth,
+    )
+    warning_count = _write_warnings(
+        seed, month_list, people.household_id, people.id_number, monitored.households, warnings_path
+    )
+    summary = _write_summary(
+        summary_path,
+        seed=seed,
+        end=end,
+        monitoring_line=monitoring_line,
+        observation_line=observation_line,
+        geo=geo,
+        people=people,
+        moved=moved,
+        monitored=monitored,
+        files={"grids": grids_path, "sites": sites_path, "warnings": warnings_path},
+        households=paths,
+        warnings=warning_count,
+    )
+    return DemoFiles(out_dir, grids_path, paths, sites_path, summary, warnings_path)
