@@ -2,6 +2,8 @@
 
 Roles:
 - ``admin``: users and everything;
+- ``province``, ``city``: a province (2-digit code) or city (4-digit code) and all below it,
+  figures and households, as ``county`` for its county;
 - ``county``: its county, all figures and households;
 - ``township``: one township and everything below it;
 - ``village``: one village and its grids;
@@ -29,14 +31,16 @@ from .store import Store, StoreError
 
 ROLES: dict[str, str] = {
     "admin": "管理员",
+    "province": "省级",
+    "city": "市级",
     "county": "县级",
     "township": "乡镇级",
     "village": "村级",
     "viewer": "只读大屏",
 }
-UNIT_ROLES = {"county": "county", "township": "township", "village": "village"}
-HOUSEHOLD_ROLES = {"admin", "county", "township", "village"}
-UNMASK_ROLES = {"admin", "county"}
+UNIT_ROLES = {lv: lv for lv in ("province", "city", "county", "township", "village")}
+HOUSEHOLD_ROLES = {"admin", "province", "city", "county", "township", "village"}
+UNMASK_ROLES = {"admin", "province", "city", "county"}
 # the levels an area may be: every level with units below it
 AREA_LEVELS = tuple(lv for lv in LEVELS if lv != "grid")
 
@@ -185,8 +189,11 @@ class ScopedStore:
         return unit
 
     def visible(self, units: Iterable[Unit]) -> list[Unit]:
-        """Those of ``units`` inside the area (breadcrumbs are cut at the principal's unit)."""
-        return [u for u in units if in_scope(self.principal, u)]
+        """Those of ``units`` inside the area and not above the home unit (breadcrumbs are
+        cut at the principal's unit; for admin at the default unit: a database of one county
+        shows no province or city above it)."""
+        top = LEVELS.index(self.home().level)
+        return [u for u in units if in_scope(self.principal, u) and LEVELS.index(u.level) >= top]
 
     def rows_in_area(self, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         """Those of code -> unit row (``units_frame`` rows) inside the area."""

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import CATEGORIES, LEVELS, RISK_LEVELS, Lines
+from .model import CATEGORIES, LEVELS, RISK_LEVELS, UPPER_LEVELS, Lines
 
 CAUSE_SEPARATOR = "、"
 
@@ -110,7 +110,9 @@ def _flags(df: pd.DataFrame, month: str, lines: Lines) -> pd.DataFrame:
     add("new_identified", new_identified)
     add("new_eliminated", new_eliminated)
     add("relocated", relocated)
-    cols["below_monitoring_h"] = (income < lines.monitoring).fillna(False).to_numpy().astype("int64")
+    cols["below_monitoring_h"] = (
+        (income < lines.monitoring).fillna(False).to_numpy().astype("int64")
+    )
     cols["below_observation_h"] = (
         (income < lines.observation).fillna(False).to_numpy().astype("int64")
     )
@@ -172,6 +174,22 @@ def _causes(df: pd.DataFrame) -> pd.DataFrame:
     return exploded.rename("cause").to_frame()
 
 
+def with_upper_codes(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows with a county_code: households, signals, sites) with the province and
+    city codes of its county from ``units`` (None where the county has no level above it)."""
+    missing = [f"{lv}_code" for lv in UPPER_LEVELS if f"{lv}_code" not in frame.columns]
+    if not missing:
+        return frame
+    frame = frame.copy(deep=False)
+    counties = units[units["level"] == "county"].set_index("code")
+    for col in missing:
+        if col in counties.columns and "county_code" in frame.columns:
+            frame[col] = frame["county_code"].map(counties[col])
+        else:
+            frame[col] = None
+    return frame
+
+
 def warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The ``warnings`` figures per unit code, from the month's signals (household_id,
     department and the unit codes of the household when the signal was matched); ``df``: the
@@ -196,7 +214,9 @@ def warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[s
                 "signals": int(n),
                 "households": int(households[code]),
                 "unmonitored_households": int(unmonitored.get(code, 0)),
-                "by_department": dict(sorted(departments[code].items(), key=lambda kv: (-kv[1], kv[0]))),
+                "by_department": dict(
+                    sorted(departments[code].items(), key=lambda kv: (-kv[1], kv[0]))
+                ),
             }
     return out
 
@@ -211,13 +231,17 @@ def compute_month(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Figures per unit code and per site code for one month's snapshot.
 
-    ``units`` has columns code, level, county_code, township_code, village_code (every unit,
-    also those with no households); ``sites`` has site_code, county_code, township_code,
+    ``units`` has columns code, level, county_code, township_code, village_code and, where
+    there are levels above the county, province_code and city_code (every unit, also those
+    with no households: the figures of a province or city follow from its counties'); ``sites`` has site_code, county_code, township_code,
     village_code, grid_code. ``signals``: the department warnings that occurred in the month
     (household_id, department, county_code … grid_code); ``households`` then needs
     household_id too.
     """
-    df = households.reset_index(drop=True)
+    df = with_upper_codes(households.reset_index(drop=True), units)
+    sites = with_upper_codes(sites, units)
+    if signals is not None:
+        signals = with_upper_codes(signals, units)
     flags = _flags(df, month, lines)
     agg_cols = [c for c in flags.columns if c != "risk_rank"]
     cause_pairs = _causes(df)
@@ -239,13 +263,17 @@ def compute_month(
                 by_cause.setdefault(unit, {})[cause] = int(n)
         for code, row in zip(sums.index, sums.to_dict("records"), strict=True):
             fig = _figures_from_row(row)
-            fig["by_cause"] = dict(sorted(by_cause.get(code, {}).items(), key=lambda kv: (-kv[1], kv[0])))
+            fig["by_cause"] = dict(
+                sorted(by_cause.get(code, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+            )
             result[code] = fig
 
     # units with no household in this month still have (zero) figures
     grids_per_unit: dict[str, int] = {}
     grid_units = units[units["level"] == "grid"]
-    for level in ("county", "township", "village"):
+    for level in LEVELS[:-1]:
+        if f"{level}_code" not in grid_units.columns:
+            continue
         for code, n in grid_units.groupby(f"{level}_code").size().items():
             grids_per_unit[code] = int(n)
     for code in grid_units["code"]:
@@ -281,7 +309,10 @@ def compute_month(
         site_result.setdefault(
             code,
             empty_figures()["sites"]
-            | {"monitored": {"households": 0, "persons": 0}, "open": {"households": 0, "persons": 0}},
+            | {
+                "monitored": {"households": 0, "persons": 0},
+                "open": {"households": 0, "persons": 0},
+            },
         )
         site_result[code].pop("count", None)
     return result, site_result

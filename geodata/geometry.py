@@ -6,8 +6,11 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
+
+from .model import upper_codes
 
 # Simplification tolerance per level, in degrees (1e-4 degree is about 10 m here).
 MAP_TOLERANCE: dict[str, float] = {
@@ -15,6 +18,8 @@ MAP_TOLERANCE: dict[str, float] = {
     "village": 0.0004,
     "township": 0.0008,
     "county": 0.0015,
+    "city": 0.003,
+    "province": 0.006,
 }
 MAP_DECIMALS = 5  # about 1 m
 
@@ -65,34 +70,48 @@ def areas_km2(geoms: gpd.GeoSeries) -> list[float]:
 
 
 def derive_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Village, township and county outlines as the union of their grids.
+    """Village, township, county, city and province outlines as the union of their grids.
 
     ``grids`` has the unit columns of the grid layer and a WGS 84 geometry; the result has
-    one row per village, township and county with code, level, name, parent_code,
-    county_code, township_code, village_code, kind and geometry.
+    one row per village, township, county and, for counties with a six-digit code, city (its
+    first four digits) and province (its first two), with code, level, name, parent_code,
+    province_code, city_code, county_code, township_code, village_code, kind and geometry. A
+    city or province is named by the grids' ``city_name`` / ``province_name`` where given,
+    else by its code.
     """
+    grids = grids.copy()
+    upper = pd.DataFrame([upper_codes(c) for c in grids["county_code"]], index=grids.index)
+    for col in ("province_code", "city_code"):
+        grids[col] = upper[col]
+    for col in ("province_name", "city_name"):
+        if col not in grids.columns:
+            grids[col] = None
     rows = []
     specs = [
         ("village", "village_code", "village_name", "township_code"),
         ("township", "township_code", "township_name", "county_code"),
-        ("county", "county_code", "county_name", None),
+        ("county", "county_code", "county_name", "city_code"),
+        ("city", "city_code", "city_name", "province_code"),
+        ("province", "province_code", "province_name", None),
     ]
+    below = {"village": 4, "township": 3, "county": 2, "city": 1, "province": 0}
+    codes = ("province_code", "city_code", "county_code", "township_code", "village_code")
     for level, code_col, name_col, parent_col in specs:
-        for code, part in grids.groupby(code_col, sort=True):
+        for code, part in grids.dropna(subset=[code_col]).groupby(code_col, sort=True):
             first = part.iloc[0]
-            rows.append(
-                {
-                    "code": code,
-                    "level": level,
-                    "name": first[name_col],
-                    "parent_code": first[parent_col] if parent_col else None,
-                    "county_code": first["county_code"],
-                    "township_code": first["township_code"] if level != "county" else None,
-                    "village_code": code if level == "village" else None,
-                    "kind": first.get("village_kind") if level == "village" else None,
-                    "geometry": as_multipolygon(shapely.union_all(part.geometry.values)),
-                }
-            )
+            names = part[name_col].dropna()
+            names = names[names.astype(str).str.strip() != ""]
+            row = {
+                "code": code,
+                "level": level,
+                "name": names.iloc[0] if len(names) else code,
+                "parent_code": first[parent_col] if parent_col else None,
+                "kind": first.get("village_kind") if level == "village" else None,
+                "geometry": as_multipolygon(shapely.union_all(part.geometry.values)),
+            }
+            for i, col in enumerate(codes):
+                row[col] = first[col] if i <= below[level] else None
+            rows.append(row)
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 

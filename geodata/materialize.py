@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import schema
-from .figures import compute_month, empty_warnings, warning_figures
+from .figures import compute_month, empty_warnings, warning_figures, with_upper_codes
 from .model import Lines
 from .policy import Policy, list_lines, policy_for, province_of, stored_lines
 from .policy import set_lines as set_policy_lines
@@ -202,7 +202,7 @@ class FiguresPipeline:
                         )
                     ).all()
                 frame = pd.DataFrame(rows, columns=["household_id", "category"])
-                fresh = warning_figures(frame, sig)
+                fresh = warning_figures(frame, with_upper_codes(sig, self.units_frame(conn)))
             stored = conn.execute(
                 sa.select(f.c.unit_code, f.c.data).where(f.c.month == month)
             ).all()

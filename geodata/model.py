@@ -5,14 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-LEVELS: tuple[str, ...] = ("county", "township", "village", "grid")
+# province (2-digit code) > city (4) > county (6) > township (9) > village or community (12) > grid
+LEVELS: tuple[str, ...] = ("province", "city", "county", "township", "village", "grid")
 LEVEL_LABELS: dict[str, str] = {
+    "province": "省",
+    "city": "市",
     "county": "县",
     "township": "乡镇",
     "village": "村",
     "grid": "网格",
 }
-CHILD_LEVEL: dict[str, str] = {"county": "township", "township": "village", "village": "grid"}
+CHILD_LEVEL: dict[str, str] = dict(zip(LEVELS[:-1], LEVELS[1:], strict=True))
+# the levels above the county: derived from the county codes of the grid layer
+UPPER_LEVELS: dict[str, int] = {"province": 2, "city": 4}
+# the levels whose code every household and signal row stores (the others follow from the county)
+RECORD_LEVELS: tuple[str, ...] = ("county", "township", "village", "grid")
 
 CATEGORIES: tuple[str, ...] = ("unstable", "marginal", "sudden")
 CATEGORY_LABELS: dict[str, str] = {
@@ -49,7 +56,17 @@ CAUSES: tuple[str, ...] = (
 CHANNELS: tuple[str, ...] = ("农户自主申报", "干部走访排查", "部门筛查预警", "舆情信访研判", "其他")
 ELIMINATION_MODES: tuple[str, ...] = ("帮扶消除", "自然消除")
 # 部门预警: the departments whose data raises warnings about households (data contract §4)
-DEPARTMENTS: tuple[str, ...] = ("医保", "民政", "残联", "教育", "住建", "人社", "应急", "乡村振兴", "其他")
+DEPARTMENTS: tuple[str, ...] = (
+    "医保",
+    "民政",
+    "残联",
+    "教育",
+    "住建",
+    "人社",
+    "应急",
+    "乡村振兴",
+    "其他",
+)
 MEASURES: tuple[str, ...] = (
     "产业帮扶",
     "就业帮扶",
@@ -87,6 +104,8 @@ class Unit:
     township_code: str | None
     village_code: str | None
     kind: str | None = None
+    province_code: str | None = None
+    city_code: str | None = None
 
     @property
     def level_label(self) -> str:
@@ -95,6 +114,10 @@ class Unit:
 
 def level_of_code(code: str) -> str | None:
     """The level a code names by its shape alone (grid codes are free text)."""
+    if re.fullmatch(r"\d{2}", code):
+        return "province"
+    if re.fullmatch(r"\d{4}", code):
+        return "city"
     if re.fullmatch(r"\d{6}", code):
         return "county"
     if re.fullmatch(r"\d{9}", code):
@@ -102,6 +125,13 @@ def level_of_code(code: str) -> str | None:
     if re.fullmatch(r"\d{12}", code):
         return "village"
     return None
+
+
+def upper_codes(county_code: str | None) -> dict[str, str | None]:
+    """The province and city codes of a county (152223 -> 15, 1522); None for a county code
+    that is not six digits (no level above it)."""
+    ok = bool(county_code) and re.fullmatch(r"\d{6}", county_code or "") is not None
+    return {f"{lv}_code": county_code[:n] if ok else None for lv, n in UPPER_LEVELS.items()}  # type: ignore[index]
 
 
 def check_month(month: str) -> str:

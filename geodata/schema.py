@@ -10,6 +10,8 @@ import re
 
 import sqlalchemy as sa
 
+from .model import UPPER_LEVELS, Unit
+
 metadata = sa.MetaData()
 
 units = sa.Table(
@@ -29,6 +31,8 @@ units = sa.Table(
     sa.Column("label_lat", sa.Float),
     sa.Column("area_km2", sa.Float),
     sa.Column("map_geojson", sa.Text),
+    sa.Column("province_code", sa.Text),  # schema 0007: the levels above the county
+    sa.Column("city_code", sa.Text),
 )
 
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
@@ -87,6 +91,16 @@ households = sa.Table(
     ],
 )
 
+
+def in_unit(table: sa.Table, unit: Unit) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` (households, signals: they store county to grid codes) inside
+    ``unit``; a province or city by the counties in it."""
+    if unit.level in UPPER_LEVELS:
+        counties = sa.select(units.c.code).where(
+            units.c.level == "county", units.c[f"{unit.level}_code"] == unit.code
+        )
+        return table.c.county_code.in_(counties.scalar_subquery())
+    return table.c[f"{unit.level}_code"] == unit.code
 
 
 def household_partition(month: str) -> str:

@@ -58,6 +58,27 @@ def tiny_grids(n_per_village: int = 3) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
+def other_county_grids(
+    county: str = "150783",
+    county_name: str = "扎兰屯市",
+    dx: float = 0.6,
+    **names: str,
+) -> gpd.GeoDataFrame:
+    """The tiny grids moved ``dx`` degrees east and recoded as another county (by default
+    150783 of the city 1507, the same province 15); ``names``: extra columns (city_name …)."""
+    grids = tiny_grids()
+    grids["geometry"] = shapely.transform(grids.geometry.values, lambda xy: xy + [dx, 0.0])
+    for col in ("grid_code", "village_code", "township_code", "county_code"):
+        grids[col] = grids[col].str.replace(COUNTY, county, n=1)
+    grids["county_name"] = county_name
+    grids["township_name"] = "察尔森镇"
+    grids["village_name"] = grids["village_name"].map({"五家子村": "索伦村", "塔本毛都嘎查": "归流河嘎查"})
+    grids["grid_name"] = [f"{v}第{i % 3 + 1}号网格" for i, v in enumerate(grids["village_name"])]
+    for col, value in names.items():
+        grids[col] = value
+    return grids
+
+
 def load_tiny_grids(store, n_per_village: int = 3) -> gpd.GeoDataFrame:
     grids = tiny_grids(n_per_village)
     with store.write() as conn:

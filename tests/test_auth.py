@@ -25,7 +25,6 @@ from typing import Any
 
 import dash
 import pytest
-import shapely
 import sqlalchemy as sa
 from dash._utils import split_callback_id
 from typer.testing import CliRunner
@@ -42,7 +41,7 @@ from geodata.model import LEVELS, mask_id_number, mask_name, mask_phone
 from reports.briefing import render_html
 from riskgrid.cli import app as cli_app
 from riskgrid.settings import Settings
-from tests.factories import tiny_grids
+from tests.factories import other_county_grids
 
 PASSWORD = "correct-horse-9"
 SESSION_MINUTES = 30
@@ -79,22 +78,9 @@ class World:
 
 
 def second_county(store: Store) -> None:
-    """A neighbouring county (152224, no households): outside the county role's area."""
-    grids = tiny_grids()
-    grids["geometry"] = shapely.transform(grids.geometry.values, lambda xy: xy + [0.6, 0.0])
-    for col, old, new in (
-        ("grid_code", "152223", "152224"),
-        ("village_code", "152223", "152224"),
-        ("township_code", "152223", "152224"),
-        ("county_code", "152223", "152224"),
-    ):
-        grids[col] = grids[col].str.replace(old, new, n=1)
-    grids["county_name"] = "科尔沁右翼前旗"
-    grids["township_name"] = "察尔森镇"
-    grids["village_name"] = grids["village_name"].map(
-        {"五家子村": "索伦村", "塔本毛都嘎查": "归流河嘎查"}
-    )
-    grids["grid_name"] = [f"{v}第{i % 3 + 1}号网格" for i, v in enumerate(grids["village_name"])]
+    """A neighbouring county of another city of the province (150783 in 1507, no
+    households): outside the county and city roles' areas."""
+    grids = other_county_grids(city_name="呼伦贝尔市", province_name="内蒙古自治区")
     with store.write() as conn:
         store.upsert_grids(conn, grids)
 
@@ -122,7 +108,7 @@ def first_grid(store: Store, unit: Unit) -> Unit:
 def target(store: Store, unit: Unit, month: str, avoid: Unit | None = None) -> Target:
     """``unit`` with a grid and a household in it; for a unit above the user's own (``avoid``),
     a grid and household of it outside the user's unit, and its name not secret."""
-    if unit.county_code == "152224":
+    if unit.city_code == "1507":  # the other city has no households
         return Target(unit, first_grid(store, unit), None)
     grid, household = grid_with_households(store, unit, month, avoid)
     return Target(unit, grid, household, name_secret=avoid is None)
@@ -142,13 +128,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for month, path in files.households:
         load_households(store, path, month=month)
     second_county(store)
-    county = store.default_unit()
-    assert county is not None and county.code == "152223"
+    county = store.unit("152223")
+    assert county is not None
+    assert store.default_unit() == store.unit("15")  # two cities: the province
     townships = store.children(county.code)
     villages = {t.code: store.children(t.code) for t in townships}
     t0 = townships[0]
     users = {
         "admin": ("admin", None),
+        "province": ("province", "15"),
+        "city": ("city", "1522"),
         "county": ("county", county.code),
         "township": ("township", t0.code),
         "village": ("village", villages[t0.code][0].code),
@@ -169,7 +158,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             lock_seconds=60,
         )
     )
-    county2 = store.unit("152224")
+    county2 = store.unit("150783")
     assert county2 is not None
     yield World(url, store, app, store.months(), county, county2, townships, villages, users)
     store.dispose()
@@ -208,7 +197,7 @@ def logged_in(world: World, username: str) -> Any:
 def clients(world: World) -> dict[str, Any]:
     return {
         name: logged_in(world, name)
-        for name in ("admin", "county", "township", "village", "wall", "wall_t")
+        for name in ("admin", "province", "city", "county", "township", "village", "wall", "wall_t")
     }
 
 
@@ -406,6 +395,8 @@ def outside_targets(world: World, username: str) -> list[Target]:
     t0, t1, t2 = world.townships
     if username == "county" or username == "wall":
         return [target(store, world.county2, m)]
+    if username == "city":
+        return [target(store, world.county2, m), target(store, store.unit("1507"), m)]
     if username in ("township", "wall_t"):
         return [target(store, t1, m), target(store, world.county, m, avoid=t0)]
     if username == "village":
@@ -421,11 +412,11 @@ def outside_targets(world: World, username: str) -> list[Target]:
 
 def inside_target(world: World, username: str) -> Target:
     role, code = world.users[username]
-    unit = world.store.unit(code) if code else world.county
+    unit = world.store.unit(code) if code else world.store.default_unit()  # admin: the province
     return target(world.store, unit, world.months[-1])
 
 
-SCOPED = ["county", "township", "village", "wall", "wall_t"]
+SCOPED = ["city", "county", "township", "village", "wall", "wall_t"]
 
 
 # ---------------------------------------------------------------------- scoping

@@ -7,9 +7,11 @@ from geodata import Store
 from tests.factories import county_file, load_tiny_grids, write_csv
 
 
-def copy_rows(source: Store, target: Store, table: str, drop: tuple[str, ...] = ()) -> None:
+def copy_rows(
+    source: Store, target: Store, table: str, drop: tuple[str, ...] = (), where: str = "TRUE"
+) -> None:
     with source.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table}")).all()]
+        rows = [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table} WHERE {where}")).all()]
     rows = [{k: v for k, v in r.items() if k not in drop} for r in rows]
     if not rows:
         return
@@ -45,24 +47,27 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
                 conn.execute(sa.text(f"DROP TABLE {table}"))
     store.migrate("0001")
     assert store.schema_version() == "0001"
-    grids = list(load_tiny_grids(store)["grid_code"])
-    # households and figures as a revision-0001 install held them, written by SQL: this
-    # version's loader writes columns revision 0001 lacks (figures.policy, signals)
+    # units, households and figures as a revision-0001 install held them, written by SQL: this
+    # version's loader writes columns revision 0001 lacks (figures.policy, signals, the levels
+    # above the county)
     fresh = make_store(backend)
-    load_tiny_grids(fresh)
+    grids = list(load_tiny_grids(fresh)["grid_code"])
+    copy_rows(fresh, store, "units", drop=("province_code", "city_code"), where="level NOT IN ('province', 'city')")
+    with store.engine.begin() as conn:  # a county had no parent then
+        conn.execute(sa.text("UPDATE units SET parent_code = NULL WHERE level = 'county'"))
     path = write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids))
     load_households(fresh, path, month="2024-10")
     before = fresh.stats()
     copy_rows(fresh, store, "households")
     assert before["households"] == 70  # 20 monitored and 50 others
-    copy_rows(fresh, store, "figures", drop=("policy",))
+    copy_rows(fresh, store, "figures", drop=("policy",), where="level NOT IN ('province', 'city')")
     copy_rows(fresh, store, "site_figures", drop=("policy",))
     store.migrate("0004")
     # before 0005 the session-signing key was kept in the database: 0005 deletes it
     with store.write() as conn:
         store.set_meta(conn, "session_secret", "an-old-key-in-the-database")
     store.migrate()
-    assert store.schema_version() == "0006"
+    assert store.schema_version() == "0007"
     assert store.meta("session_secret") is None
     if backend == "postgis":  # the month moved into a partition of its own (0004)
         with store.engine.connect() as conn:

@@ -144,7 +144,7 @@ class HouseholdRecords:
         cols = [h.c[c] for c in (columns or schema.HOUSEHOLD_COLUMNS)]
         query = sa.select(*cols).where(h.c.month == month)
         if unit is not None:
-            query = query.where(h.c[f"{unit.level}_code"] == unit.code)
+            query = query.where(schema.in_unit(h, unit))
         query = query.order_by(h.c.household_id)
         if conn is not None:
             return self._graded(conn, month, pd.read_sql(query, conn))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import schema
-from ..model import LEVELS, Unit
+from ..model import RECORD_LEVELS, Unit
 
 
 class SignalRecords:
@@ -46,7 +46,7 @@ class SignalRecords:
         if household_id is not None:
             query = query.where(s.c.household_id == household_id)
         if unit is not None:
-            query = query.where(s.c[f"{unit.level}_code"] == unit.code)
+            query = query.where(schema.in_unit(s, unit))
         query = query.order_by(s.c.occurred_on.desc(), s.c.household_id, s.c.department, s.c.signal)
         if conn is not None:
             return pd.read_sql(query, conn)
@@ -60,12 +60,21 @@ class SignalRecords:
             return {}
         rows = conn.execute(
             sa.select(
-                s.c.month, s.c.household_id, s.c.department, *[s.c[f"{lv}_code"] for lv in LEVELS]
+                s.c.month,
+                s.c.household_id,
+                s.c.department,
+                *[s.c[f"{lv}_code"] for lv in RECORD_LEVELS],
             ).where(s.c.month.in_(wanted))
         ).all()
         if not rows:
             return {}
         frame = pd.DataFrame(
-            rows, columns=["month", "household_id", "department", *[f"{lv}_code" for lv in LEVELS]]
+            rows,
+            columns=[
+                "month",
+                "household_id",
+                "department",
+                *[f"{lv}_code" for lv in RECORD_LEVELS],
+            ],
         )
         return {m: part.drop(columns="month") for m, part in frame.groupby("month", sort=False)}

@@ -22,7 +22,7 @@ from ..geometry import (
     map_geometries,
     screen_resolution,
 )
-from ..model import CHILD_LEVEL, LEVELS, Unit
+from ..model import CHILD_LEVEL, LEVELS, UPPER_LEVELS, Unit, upper_codes
 
 GRID_COLUMNS = (
     "grid_code",
@@ -36,6 +36,21 @@ GRID_COLUMNS = (
     "county_name",
     "grid_worker",
     "worker_phone",
+)
+
+
+# the columns a Unit is made of
+UNIT_FIELDS = (
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "province_code",
+    "city_code",
+    "county_code",
+    "township_code",
+    "village_code",
+    "kind",
 )
 
 
@@ -55,13 +70,16 @@ class UnitRecords:
             existing = existing[~existing["grid_code"].isin(set(grids["grid_code"]))]
             grids = pd.concat([existing, grids], ignore_index=True)
             grids = gpd.GeoDataFrame(grids, geometry="geometry", crs="EPSG:4326")
-        derived = derive_outlines(grids)
+        derived = self._with_upper_outlines(conn, pd.DataFrame(derive_outlines(grids)))
+        upper = pd.DataFrame([upper_codes(c) for c in grids["county_code"]], index=grids.index)
         grid_units = pd.DataFrame(
             {
                 "code": grids["grid_code"],
                 "level": "grid",
                 "name": grids["grid_name"],
                 "parent_code": grids["village_code"],
+                "province_code": upper["province_code"],
+                "city_code": upper["city_code"],
                 "county_code": grids["county_code"],
                 "township_code": grids["township_code"],
                 "village_code": grids["village_code"],
@@ -71,7 +89,6 @@ class UnitRecords:
                 "geometry": grids.geometry.values,
             }
         )
-        derived = pd.DataFrame(derived)
         derived["grid_worker"] = None
         derived["worker_phone"] = None
         frame = pd.concat([derived, grid_units], ignore_index=True)
@@ -92,6 +109,51 @@ class UnitRecords:
         self._upsert(conn, "units", cols, ["code"], frame, geom_column="geom")
         self.set_meta(conn, "units_version", datetime.now(UTC).isoformat())
         return int((frame["level"] == "grid").sum())
+
+    def _with_upper_outlines(self, conn: Connection, derived: pd.DataFrame) -> pd.DataFrame:
+        """The cities and provinces of ``derived`` (outlines of the counties being loaded) as
+        the union of all their counties, stored ones included; a city or province the file
+        does not name keeps the name it has."""
+        upper = derived["level"].isin(list(UPPER_LEVELS))
+        if not upper.any():
+            return derived
+        u = schema.units
+        loaded = derived[derived["level"] == "county"]
+        provinces = sorted(set(derived.loc[derived["level"] == "province", "code"]))
+        rows = conn.execute(
+            sa.select(
+                u.c.code,
+                u.c.city_code,
+                u.c.province_code,
+                self._read_geoms(sa.column("geom")).label("wkb"),
+            )
+            .select_from(u)
+            .where(
+                u.c.level == "county",
+                u.c.province_code.in_(provinces),
+                u.c.code.notin_(list(loaded["code"])),
+            )
+        ).all()
+        counties = pd.DataFrame(
+            {
+                "city_code": [*loaded["city_code"], *(r.city_code for r in rows)],
+                "province_code": [*loaded["province_code"], *(r.province_code for r in rows)],
+                "geometry": [*loaded["geometry"], *shapely.from_wkb([bytes(r.wkb) for r in rows])],
+            }
+        )
+        named = dict(
+            conn.execute(
+                sa.select(u.c.code, u.c.name).where(u.c.code.in_(list(derived.loc[upper, "code"])))
+            ).all()
+        )
+        derived = derived.copy()
+        for i in derived.index[upper]:
+            level, code = derived.at[i, "level"], derived.at[i, "code"]
+            part = counties[counties[f"{level}_code"] == code]
+            derived.at[i, "geometry"] = as_multipolygon(shapely.union_all(list(part["geometry"])))
+            if derived.at[i, "name"] == code and named.get(code):
+                derived.at[i, "name"] = named[code]
+        return derived
 
     def _grid_frame(self, conn: Connection, counties: list[str]) -> gpd.GeoDataFrame:
         u = schema.units
@@ -152,42 +214,27 @@ class UnitRecords:
     def units_frame(self, conn: Connection | None = None) -> pd.DataFrame:
         u = schema.units
         query = sa.select(
-            u.c.code,
-            u.c.level,
-            u.c.name,
-            u.c.parent_code,
-            u.c.county_code,
-            u.c.township_code,
-            u.c.village_code,
-            u.c.kind,
-            u.c.label_lon,
-            u.c.label_lat,
-            u.c.area_km2,
+            *[u.c[c] for c in UNIT_FIELDS], u.c.label_lon, u.c.label_lat, u.c.area_km2
         )
         if conn is not None:
             return pd.read_sql(query, conn)
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
 
-    def unit(self, code: str) -> Unit | None:
+    def _units(self, where: sa.ColumnElement[bool]) -> list[Unit]:
         u = schema.units
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    u.c.code,
-                    u.c.name,
-                    u.c.level,
-                    u.c.parent_code,
-                    u.c.county_code,
-                    u.c.township_code,
-                    u.c.village_code,
-                    u.c.kind,
-                ).where(u.c.code == code)
-            ).first()
-        return Unit(**row._asdict()) if row else None
+            rows = conn.execute(
+                sa.select(*[u.c[c] for c in UNIT_FIELDS]).where(where).order_by(u.c.code)
+            ).all()
+        return [Unit(**r._asdict()) for r in rows]
+
+    def unit(self, code: str) -> Unit | None:
+        found = self._units(schema.units.c.code == code)
+        return found[0] if found else None
 
     def lineage(self, code: str) -> list[Unit]:
-        """The unit and its ancestors, county first (for breadcrumbs)."""
+        """The unit and its ancestors, the highest first (for breadcrumbs)."""
         chain: list[Unit] = []
         unit = self.unit(code)
         while unit is not None:
@@ -196,35 +243,24 @@ class UnitRecords:
         return list(reversed(chain))
 
     def children(self, code: str) -> list[Unit]:
-        u = schema.units
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    u.c.code,
-                    u.c.name,
-                    u.c.level,
-                    u.c.parent_code,
-                    u.c.county_code,
-                    u.c.township_code,
-                    u.c.village_code,
-                    u.c.kind,
-                )
-                .where(u.c.parent_code == code)
-                .order_by(u.c.code)
-            ).all()
-        return [Unit(**r._asdict()) for r in rows]
+        return self._units(schema.units.c.parent_code == code)
 
     def counties(self) -> list[Unit]:
-        u = schema.units
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(u.c.code).where(u.c.level == "county").order_by(u.c.code)
-            ).all()
-        return [self.unit(r.code) for r in rows]  # type: ignore[misc]
+        return self._units(schema.units.c.level == "county")
 
     def default_unit(self) -> Unit | None:
-        counties = self.counties()
-        return counties[0] if counties else None
+        """Where the whole database is seen from: the highest unit, and below it while a level
+        above the county has one child only (a database of one county starts at the county)."""
+        tops = [u for u in self._units(schema.units.c.parent_code.is_(None)) if u.level != "grid"]
+        if not tops:
+            return None
+        unit = min(tops, key=lambda u: (LEVELS.index(u.level), u.code))
+        while unit.level in UPPER_LEVELS:
+            below = self.children(unit.code)
+            if len(below) != 1:
+                break
+            unit = below[0]
+        return unit
 
     def map_features(self, level: str, within: str | None = None) -> dict[str, Any]:
         """A GeoJSON FeatureCollection of the simplified outlines of one level.
