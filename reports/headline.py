@@ -65,24 +65,19 @@ def _monitored_persons(s: dict[str, Any]) -> Headline:
     return Headline("monitored_persons", "监测对象人数", text, persons, None, "", fmt.num(persons), "人")
 
 
-def _rate_persons(s: dict[str, Any]) -> Headline:
-    rate, eliminated = s["clearance_rate"], s["eliminated"]
-    return _rate(
-        "clearance_rate_persons",
-        "风险消除率（按人）",
-        rate["persons"],
-        f"已消除 {fmt.persons(eliminated['persons'])} · 按户 {fmt.pct(rate['households'])}",
-    )
+def _clearance(by: str) -> Callable[[dict[str, Any]], Headline]:
+    """The clearance rate in persons (its sub-line: eliminated persons and the rate in
+    households) or in households."""
 
+    def make(s: dict[str, Any]) -> Headline:
+        rate, eliminated = s["clearance_rate"], s["eliminated"]
+        sub = f"已消除 {fmt.households(eliminated['households'])}"
+        if by == "persons":
+            sub = f"已消除 {fmt.persons(eliminated['persons'])} · 按户 {fmt.pct(rate['households'])}"
+        word = "人" if by == "persons" else "户"
+        return _rate(f"clearance_rate_{by}", f"风险消除率（按{word}）", rate[by], sub)
 
-def _rate_households(s: dict[str, Any]) -> Headline:
-    rate, eliminated = s["clearance_rate"], s["eliminated"]
-    return _rate(
-        "clearance_rate_households",
-        "风险消除率（按户）",
-        rate["households"],
-        f"已消除 {fmt.households(eliminated['households'])}",
-    )
+    return make
 
 
 def _open_all(s: dict[str, Any]) -> Headline:
@@ -140,8 +135,8 @@ def _warned(s: dict[str, Any]) -> Headline:
 HEADLINES: tuple[tuple[str, Callable[[dict[str, Any]], Headline]], ...] = (
     ("monitored_households", _monitored),
     ("monitored_persons", _monitored_persons),
-    ("clearance_rate_persons", _rate_persons),
-    ("clearance_rate_households", _rate_households),
+    ("clearance_rate_persons", _clearance("persons")),
+    ("clearance_rate_households", _clearance("households")),
     ("open_households", _open_all),
     ("open_red_households", _open("red")),
     ("open_yellow_households", _open("yellow")),
