@@ -53,8 +53,17 @@ def upsert_rows(
     updates = [c for c in cols if c not in keys]
     if postgres:
         return _upsert_copy(
-            conn, table, cols, keys, updates, frame, new=new, chunk_rows=chunk_rows, progress=progress,
-            sending=sending, freeze=freeze,
+            conn,
+            table,
+            cols,
+            keys,
+            updates,
+            frame,
+            new=new,
+            chunk_rows=chunk_rows,
+            progress=progress,
+            sending=sending,
+            freeze=freeze,
         )
     # SQLite works in this thread, holding the GIL between statements: the figures are
     # better computed after the rows than fighting them for it, so ``sending`` is not called
@@ -143,7 +152,10 @@ def upsert_rows(
         common = counts >= max(32, n // 500)
         if len(uniques) > 1 and common.any():
             groups = [
-                (np.flatnonzero(which == g), {j for bit, j in enumerate(partly_null) if uniques[g] >> bit & 1})
+                (
+                    np.flatnonzero(which == g),
+                    {j for bit, j in enumerate(partly_null) if uniques[g] >> bit & 1},
+                )
                 for g in np.flatnonzero(common)
             ]
             if not common.all():
@@ -166,9 +178,14 @@ def upsert_rows(
     try:
         for rows, nulls in groups:
             bound = [j for j in varying if j not in nulls]
-            row_sql = "(" + ",".join(
-                "?" if j in bound else ("NULL" if j in nulls else data[j][2]) for j in range(len(cols))
-            ) + ")"
+            row_sql = (
+                "("
+                + ",".join(
+                    "?" if j in bound else ("NULL" if j in nulls else data[j][2])
+                    for j in range(len(cols))
+                )
+                + ")"
+            )
             count = n if rows is None else len(rows)
             matrix = np.empty((count, len(bound)), dtype=object)
             for k, j in enumerate(bound):
@@ -189,6 +206,7 @@ def upsert_rows(
     if progress is not None:
         progress(n)
     return n
+
 
 def _upsert_copy(
     conn: Connection,
@@ -243,7 +261,11 @@ def _upsert_copy(
         elif isinstance(array, pd.arrays.IntegerArray):
             return pa.array(array), False, False
         elif isinstance(array, pd.arrays.FloatingArray):
-            return pa.array(series.to_numpy(dtype=np.float64, na_value=np.nan), from_pandas=True), False, False
+            return (
+                pa.array(series.to_numpy(dtype=np.float64, na_value=np.nan), from_pandas=True),
+                False,
+                False,
+            )
         elif isinstance(dtype, np.dtype) and dtype.kind in "iuf":
             return pa.array(series.to_numpy(), from_pandas=True), False, False
         else:
@@ -280,15 +302,24 @@ def _upsert_copy(
         if any(p is None for p in prepared):
             for start in range(0, n, chunk):
                 buffer = io.StringIO()
-                frame[cols].iloc[start : start + chunk].to_csv(buffer, index=False, header=False)
+                # lines end in \r\n: the csv module quotes a field holding a character of the
+                # line end, so with "\n" alone a lone \r went unquoted and COPY failed
+                # ("unquoted carriage return found in data"); COPY reads \r\n line ends as well
+                frame[cols].iloc[start : start + chunk].to_csv(
+                    buffer, index=False, header=False, lineterminator="\r\n"
+                )
                 yield buffer.getvalue(), min(start + chunk, n)
             return
         starts = sorted({*range(0, n, 8192), *range(0, n, chunk)})
         for start, stop in zip(starts, [*starts[1:], n], strict=True):
             parts = [render(p, start, stop) for p in prepared]
-            rows = pc.binary_join_element_wise(*parts, comma, null_handling="replace", null_replacement="")
+            rows = pc.binary_join_element_wise(
+                *parts, comma, null_handling="replace", null_replacement=""
+            )
             lines = pc.binary_join_element_wise(rows, nothing, newline)
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8)
+            offsets = np.frombuffer(
+                lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8
+            )
             yield memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])], stop
 
     raw = conn.connection.driver_connection
@@ -318,14 +349,21 @@ def _upsert_copy(
             # the same, without a new row version and index entries (floats by their bits)
             known = schema.metadata.tables.get(table)
             plain = known is not None and all(
-                c in known.c and isinstance(known.c[c].type, sa.Text | sa.Integer | sa.Float | sa.Date | sa.Boolean)
+                c in known.c
+                and isinstance(
+                    known.c[c].type, sa.Text | sa.Integer | sa.Float | sa.Date | sa.Boolean
+                )
                 for c in updates
             )
             unchanged = ""
             if plain and updates:
 
                 def side(row: str, c: str) -> str:
-                    return f"float8send({row}.{c})" if isinstance(known.c[c].type, sa.Float) else f"{row}.{c}"
+                    return (
+                        f"float8send({row}.{c})"
+                        if isinstance(known.c[c].type, sa.Float)
+                        else f"{row}.{c}"
+                    )
 
                 unchanged = (
                     f" WHERE ({','.join(side(table, c) for c in updates)})"

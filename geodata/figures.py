@@ -75,17 +75,23 @@ def empty_figures() -> dict[str, Any]:
     }
 
 
+def _true(values: pd.Series) -> np.ndarray:
+    """True where a yes/no column says yes, whatever its type (bool, object with None, float
+    0/1 with NaN from a database); missing is no."""
+    return values.eq(True).to_numpy(dtype=bool, na_value=False)
+
+
 def _flags(df: pd.DataFrame, month: str, lines: Lines) -> pd.DataFrame:
     """Per-household 0/1 indicator columns, and persons where it counts in persons."""
     start, end = _month_bounds(month)
     monitored = df["category"].isin(CATEGORIES).to_numpy()
-    eliminated = monitored & df["eliminated"].fillna(False).astype(bool).to_numpy()
+    eliminated = monitored & _true(df["eliminated"])
     open_ = monitored & ~eliminated
     persons = df["persons"].astype("int64").to_numpy()
     identified_on = pd.to_datetime(df["identified_on"], errors="coerce")
     eliminated_on = pd.to_datetime(df["eliminated_on"], errors="coerce")
     income = pd.to_numeric(df["income_per_capita"], errors="coerce")
-    relocated = df["relocated"].fillna(False).astype(bool).to_numpy()
+    relocated = _true(df["relocated"])
     labour = pd.to_numeric(df["labor_count"], errors="coerce").fillna(0).to_numpy() > 0
     employed = pd.to_numeric(df["employed_count"], errors="coerce").fillna(0).to_numpy() > 0
     risk = df["risk_level"].astype(object).to_numpy()
@@ -171,7 +177,9 @@ def _causes(df: pd.DataFrame) -> pd.DataFrame:
     causes = causes[causes != ""]
     exploded = causes.str.split(CAUSE_SEPARATOR).explode()
     exploded = exploded[exploded.notna() & (exploded != "")]
-    return exploded.rename("cause").to_frame()
+    pairs = exploded.rename("cause").to_frame()
+    # a cause named twice by one household (风险类型 and 致贫返贫风险1 alike) counts it once
+    return pairs[~pairs.reset_index().duplicated().to_numpy()]
 
 
 def with_upper_codes(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
@@ -293,7 +301,7 @@ def compute_month(
 
     # per resettlement site: the relocated households whose site_code names it
     site_result: dict[str, dict[str, Any]] = {}
-    relocated = df[df["relocated"].fillna(False).astype(bool) & df["site_code"].notna()]
+    relocated = df[_true(df["relocated"]) & df["site_code"].notna().to_numpy()]
     if len(relocated):
         rflags = flags.loc[relocated.index]
         sums = rflags[agg_cols].groupby(relocated["site_code"]).sum()
@@ -314,7 +322,8 @@ def compute_month(
                 "open": {"households": 0, "persons": 0},
             },
         )
-        site_result[code].pop("count", None)
+    for fig in site_result.values():  # also of a site the households name but no file loaded
+        fig.pop("count", None)
     return result, site_result
 
 
