@@ -1,498 +1,78 @@
-"""Figure builders: plain functions from stored figures to Plotly figures (no Dash, no database).
+"""Figure builders, one import point: plain functions from stored figures to Plotly figures (no
+Dash, no database), written in three modules by job and re-exported here under their old names.
 
-The risk map is ONE ``choroplethmap`` trace that carries the simplified geometry once; its colours
-are classes (z codes 0..n-1) on a stepped colour scale, so changing the measure or the month only
-replaces ``z`` and ``customdata`` (see :func:`map_patch`), never the geometry. The map style is
-always ``white-bg``: it needs no tiles, and no fonts because names are written by an HTML overlay
-(``assets/riskgrid.js``) from ``layout.meta.labels``, not by MapLibre text layers, which would
-fetch glyphs from another host.
+- :mod:`dashboard.measures`: how units are coloured (``Measure``, ``RISK_MEASURE``, ...);
+- :mod:`dashboard.map_figures`: the risk map (ONE ``choroplethmap`` trace carrying the geometry
+  once, patched per month and measure) and the resettlement sites map, always ``white-bg``;
+- :mod:`dashboard.chart_figures`: the causes, categories and trend charts.
 
 Every string from data (unit, site and cause names) goes into a figure's hover text, tick labels
-or bar texts through :func:`fmt.plotly_text`, so Plotly's pseudo-HTML never reads a name as tags
-or entities; the overlay's ``meta.labels`` stay plain, the script writes them as ``textContent``.
+or bar texts through :func:`fmt.plotly_text`; the map overlay's ``meta.labels`` stay plain.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import plotly.graph_objects as go
-from dash import Patch
-from plotly.subplots import make_subplots
-
-from geodata.model import CATEGORY_LABELS, RISK_COLORS, RISK_LABELS
-from reports import fmt
-from reports.causes import TOP_CAUSES, top_causes
-
-FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
-MAP_STYLE = "white-bg"
-MAP_SIZE = (760, 560)  # the map's usual size in pixels, to fit the view
-NO_DATA_COLOR = "#eeeeee"
-
-
-# ---------------------------------------------------------------------- measures
-@dataclass(frozen=True)
-class MapClass:
-    """One colour class of a map measure."""
-
-    key: str
-    label: str
-    color: str
-
-
-@dataclass(frozen=True)
-class Measure:
-    """How units are coloured: a list of classes and the rule putting a unit into one."""
-
-    key: str
-    label: str
-    classes: tuple[MapClass, ...]
-
-    def classify(self, figures: dict[str, Any] | None) -> int:
-        """The class index (the trace's z code) of a unit's stored figures."""
-        if figures is None:
-            return 0
-        if self.key == "risk":
-            return [c.key for c in self.classes].index(figures.get("risk_level") or "none")
-        share = (figures.get("monitored_share") or {}).get("persons")
-        if share is None:
-            return 0
-        for i, upper in enumerate(SHARE_BOUNDS, start=1):
-            if share < upper:
-                return i
-        return len(SHARE_BOUNDS) + 1
-
-    def colorscale(self) -> list[list[Any]]:
-        """A stepped colour scale: class i is exactly ``classes[i].color`` for z = i."""
-        n = len(self.classes)
-        scale: list[list[Any]] = []
-        for i, cls in enumerate(self.classes):
-            scale.append([i / n, cls.color])
-            scale.append([(i + 1) / n, cls.color])
-        return scale
-
-
-RISK_MEASURE = Measure(
-    "risk",
-    "未消除风险等级",
-    (
-        MapClass("none", "无未消除风险", RISK_COLORS["none"]),
-        MapClass("blue", "蓝色（低）", RISK_COLORS["blue"]),
-        MapClass("yellow", "黄色（中）", RISK_COLORS["yellow"]),
-        MapClass("red", "红色（高）", RISK_COLORS["red"]),
-    ),
+from .chart_figures import categories_figure, causes_figure, empty_chart, trend_figure
+from .map_figures import (
+    FONT_FAMILY,
+    HOVER_TEMPLATE,
+    MAP_SIZE,
+    MAP_STYLE,
+    bounds,
+    feature_codes,
+    feature_names,
+    fit_view,
+    map_layout,
+    map_patch,
+    map_values,
+    outline_layer,
+    risk_map_figure,
+    site_flagged,
+    site_marker_values,
+    sites_map_figure,
+    tile_layer,
 )
-SHARE_BOUNDS: tuple[float, ...] = (0.01, 0.03, 0.06, 0.10)
-SHARE_MEASURE = Measure(
-    "share",
-    "监测人口占比",
-    (
-        MapClass("nodata", "无农户", NO_DATA_COLOR),
-        MapClass("s0", "低于 1%", "#edf8fb"),
-        MapClass("s1", "1%–3%", "#b3cde3"),
-        MapClass("s2", "3%–6%", "#8c96c6"),
-        MapClass("s3", "6%–10%", "#8856a7"),
-        MapClass("s4", "10% 及以上", "#810f7c"),
-    ),
-)
-MEASURES: dict[str, Measure] = {m.key: m for m in (RISK_MEASURE, SHARE_MEASURE)}
-
-
-def measure(key: str | None) -> Measure:
-    """The measure named ``key`` (the risk level by default)."""
-    return MEASURES.get(key or "risk", RISK_MEASURE)
-
-
-# ---------------------------------------------------------------------- map
-def feature_codes(features: dict[str, Any]) -> list[str]:
-    """The unit codes of a FeatureCollection, in its order (the trace's locations)."""
-    return [f["id"] for f in features["features"]]
-
-
-def feature_names(features: dict[str, Any]) -> dict[str, str]:
-    """code -> unit name of a FeatureCollection."""
-    return {f["id"]: f["properties"].get("name", f["id"]) for f in features["features"]}
-
-
-def _hover_row(fig: dict[str, Any] | None, name: str) -> list[str]:
-    name = fmt.plotly_text(name)
-    if fig is None:
-        return [name, "无数据", "—", "—", "—", "—", "—", "—", "—"]
-    monitored = fig["monitored"]
-    open_ = fig["open_by_level"]
-    return [
-        name,
-        RISK_LABELS.get(fig.get("risk_level", "none"), "无"),
-        fmt.households(monitored["households"]),
-        fmt.persons(monitored["persons"]),
-        fmt.num(open_["red"]["households"]),
-        fmt.num(open_["yellow"]["households"]),
-        fmt.num(open_["blue"]["households"]),
-        fmt.pct(fig["clearance_rate"]["persons"]),
-        fmt.pct((fig.get("monitored_share") or {}).get("persons")),
-    ]
-
-
-HOVER_TEMPLATE = (
-    "<b>%{customdata[0]}</b><br>"
-    "风险等级：%{customdata[1]}<br>"
-    "监测对象：%{customdata[2]} / %{customdata[3]}<br>"
-    "未消除 红 %{customdata[4]} · 黄 %{customdata[5]} · 蓝 %{customdata[6]}（户）<br>"
-    "风险消除率（人）：%{customdata[7]}<br>"
-    "监测人口占比：%{customdata[8]}"
-    "<extra></extra>"
+from .measures import (
+    MEASURES,
+    NO_DATA_COLOR,
+    RISK_MEASURE,
+    SHARE_BOUNDS,
+    SHARE_MEASURE,
+    MapClass,
+    Measure,
+    class_counts,
+    measure,
 )
 
-
-def map_values(
-    codes: Sequence[str],
-    figures_by_code: dict[str, dict[str, Any]],
-    names: dict[str, str],
-    how: Measure,
-) -> tuple[list[int], list[list[str]]]:
-    """z codes and hover data, in the order of ``codes``."""
-    z = [how.classify(figures_by_code.get(code)) for code in codes]
-    custom = [_hover_row(figures_by_code.get(code), names.get(code, code)) for code in codes]
-    return z, custom
-
-
-def class_counts(z: Iterable[int], how: Measure) -> list[int]:
-    """How many units fall into each class of the measure (the legend's numbers)."""
-    counts = [0] * len(how.classes)
-    for value in z:
-        counts[value] += 1
-    return counts
-
-
-def _coords(geometry: dict[str, Any]) -> Iterable[Sequence[float]]:
-    kind, coords = geometry["type"], geometry["coordinates"]
-    if kind == "Polygon":
-        coords = [coords]
-    for polygon in coords:
-        for ring in polygon:
-            yield from ring
-
-
-def bounds(features: dict[str, Any]) -> tuple[float, float, float, float] | None:
-    """(min lon, min lat, max lon, max lat) of a FeatureCollection."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for feature in features["features"]:
-        for x, y in _coords(feature["geometry"]):
-            xs.append(x)
-            ys.append(y)
-    if not xs:
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _mercator_y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
-def fit_view(
-    box: tuple[float, float, float, float] | None, size: tuple[int, int] = MAP_SIZE
-) -> dict[str, Any]:
-    """Centre and zoom that show the whole box in a map of ``size`` pixels."""
-    if box is None:
-        return {"center": {"lon": 116.4, "lat": 39.9}, "zoom": 3}
-    min_x, min_y, max_x, max_y = box
-    width, height = size
-    span_x = max(max_x - min_x, 1e-4)
-    span_y = max(_mercator_y(max_y) - _mercator_y(min_y), 1e-6)
-    zoom_x = math.log2(width * 360 / (512 * span_x))
-    zoom_y = math.log2(height * 2 * math.pi / (512 * span_y))
-    zoom = min(zoom_x, zoom_y) - 0.15
-    return {
-        "center": {"lon": round((min_x + max_x) / 2, 5), "lat": round((min_y + max_y) / 2, 5)},
-        "zoom": round(max(zoom, 1.0), 2),
-    }
-
-
-def outline_layer(source: dict[str, Any] | str, color: str, width: float) -> dict[str, Any]:
-    """A MapLibre line layer drawing outlines (a FeatureCollection or its URL) above the trace."""
-    return {
-        "sourcetype": "geojson",
-        "source": source,
-        "type": "line",
-        "color": color,
-        "line": {"width": width},
-    }
-
-
-def tile_layer(tile_url: str) -> dict[str, Any]:
-    """A raster basemap from an intranet tile server ({z}/{x}/{y}), drawn below the trace."""
-    return {"sourcetype": "raster", "source": [tile_url], "below": "traces", "opacity": 0.7}
-
-
-def map_layout(
-    view: dict[str, Any],
-    layers: list[dict[str, Any]],
-    labels: list[dict[str, Any]],
-    revision: str,
-    obstacles: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The layout of a map figure: white-bg style, the view, extra layers, and in ``meta`` the
-    names for the overlay script (and obstacles names must not cover)."""
-    return {
-        "map": {"style": MAP_STYLE, **view, "layers": layers},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "font": {"family": FONT_FAMILY},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "clickmode": "event",
-        "showlegend": False,
-        "uirevision": revision,
-        "meta": {"labels": labels, "key": revision, "obstacles": obstacles or []},
-        "paper_bgcolor": "#ffffff",
-    }
-
-
-def risk_map_figure(
-    features: dict[str, Any],
-    figures_by_code: dict[str, dict[str, Any]],
-    how: Measure,
-    *,
-    outlines: Sequence[dict[str, Any]] = (),
-    labels: Sequence[dict[str, Any]] = (),
-    view: dict[str, Any] | None = None,
-    tile_url: str = "",
-    revision: str = "map",
-    line_width: float = 0.4,
-    geojson: str | None = None,
-) -> dict[str, Any]:
-    """The risk map: one choroplethmap trace of every unit in ``features``.
-
-    The trace carries the geometry once: ``features`` itself, or its URL ``geojson`` when given
-    (``features`` then only supplies the codes and names). ``outlines`` are line layers drawn
-    over it (e.g. township and county outlines), ``labels`` the names written on the map by the
-    overlay script: dicts with ``t`` (text), ``lon``, ``lat`` and ``p`` (priority: larger first
-    when labels collide).
-    """
-    codes = feature_codes(features)
-    z, custom = map_values(codes, figures_by_code, feature_names(features), how)
-    n = len(how.classes)
-    trace = {
-        "type": "choroplethmap",
-        "geojson": geojson or features,
-        "locations": codes,
-        "featureidkey": "id",
-        "z": z,
-        "zmin": -0.5,
-        "zmax": n - 0.5,
-        "colorscale": how.colorscale(),
-        "showscale": False,
-        "marker": {"line": {"color": "#ffffff", "width": line_width}, "opacity": 0.92},
-        "customdata": custom,
-        "hovertemplate": HOVER_TEMPLATE,
-        "name": "",
-    }
-    layers = ([tile_layer(tile_url)] if tile_url else []) + list(outlines)
-    layout = map_layout(view or fit_view(bounds(features)), layers, list(labels), revision)
-    return {"data": [trace], "layout": layout}
-
-
-def map_patch(z: Sequence[int], customdata: Sequence[list[str]], how: Measure) -> Patch:
-    """A partial update of the risk map: new colours and hover data, the geometry untouched."""
-    patch = Patch()
-    patch["data"][0]["z"] = list(z)
-    patch["data"][0]["customdata"] = list(customdata)
-    patch["data"][0]["colorscale"] = how.colorscale()
-    patch["data"][0]["zmax"] = len(how.classes) - 0.5
-    return patch
-
-
-# ---------------------------------------------------------------------- charts
-def _chart_layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
-    settings: dict[str, Any] = {
-        "height": height,
-        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-        "font": {"family": FONT_FAMILY, "size": 12, "color": "#333"},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "showlegend": False,
-    }
-    fig.update_layout(**(settings | extra))
-    return fig
-
-
-def empty_chart(message: str, height: int = 220) -> go.Figure:
-    """A chart area holding only a message (e.g. 无数据)."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#888"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _chart_layout(fig, height)
-
-
-def causes_figure(by_cause: dict[str, int], top: int = TOP_CAUSES) -> go.Figure:
-    """Monitored households per cause of risk, largest first (a household may name several),
-    by the one causes rule (``reports.causes``)."""
-    bars = top_causes(by_cause, top)
-    if not bars:
-        return empty_chart("无风险类型数据")
-    labels = [fmt.plotly_text(b.label) for b in bars][::-1]  # tick labels and %{y}: plotly text
-    values = [b.households for b in bars][::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=values,
-            y=labels,
-            orientation="h",
-            # the remainder (a sum of several causes) in grey: not a cause to compare with
-            marker_color=["#a7afba" if b.remainder else "#5b7db1" for b in bars][::-1],
-            text=[f"{v:,} 户" for v in values],
-            textposition="auto",
-            hovertemplate="%{y}：%{x:,} 户<extra></extra>",
-        )
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eee", tickformat=",d")
-    return _chart_layout(fig, max(180, 26 * len(bars) + 30))
-
-
-def categories_figure(by_category: dict[str, dict[str, int]]) -> go.Figure:
-    """Monitored households and persons of the three categories."""
-    keys = list(CATEGORY_LABELS)
-    labels = [CATEGORY_LABELS[k] for k in keys][::-1]
-    h = [by_category.get(k, {}).get("households", 0) for k in keys][::-1]
-    p = [by_category.get(k, {}).get("persons", 0) for k in keys][::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=h,
-            y=labels,
-            orientation="h",
-            marker_color=["#9a6fb0", "#e0884a", "#4f9a8a"],
-            text=[f"{a:,} 户 / {b:,} 人" for a, b in zip(h, p, strict=True)],
-            textposition="auto",
-            hovertemplate="%{y}：%{text}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eee", tickformat=",d")
-    return _chart_layout(fig, 170)
-
-
-def trend_figure(trend: Sequence[dict[str, Any]], month: str | None = None) -> go.Figure:
-    """Monitored and eliminated persons per snapshot month, and the clearance rate (persons);
-    the month shown on the page is shaded."""
-    if not trend:
-        return empty_chart("无趋势数据")
-    months = [fmt.month_label(t["month"]) for t in trend]
-    monitored = [t["monitored"]["persons"] for t in trend]
-    eliminated = [t["eliminated"]["persons"] for t in trend]
-    rate = [
-        None if t["clearance_rate"]["persons"] is None else t["clearance_rate"]["persons"] * 100
-        for t in trend
-    ]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=months,
-            y=monitored,
-            name="监测人数",
-            marker_color="#9fb6d8",
-            hovertemplate="%{x} 监测 %{y:,} 人<extra></extra>",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=months,
-            y=eliminated,
-            name="已消除人数",
-            marker_color="#4c8c4a",
-            hovertemplate="%{x} 已消除 %{y:,} 人<extra></extra>",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=months,
-            y=rate,
-            name="风险消除率（人）",
-            mode="lines+markers",
-            line={"color": "#d62f2f", "width": 2},
-            hovertemplate="%{x} 消除率 %{y:.2f}%<extra></extra>",
-        ),
-        secondary_y=True,
-    )
-    shown = [t["month"] for t in trend]
-    if month in shown:
-        i = shown.index(month)
-        fig.add_shape(
-            type="rect",
-            xref="x",
-            yref="paper",
-            x0=i - 0.5,
-            x1=i + 0.5,
-            y0=0,
-            y1=1,
-            fillcolor="rgba(242, 193, 46, 0.25)",
-            line_width=0,
-            layer="below",
-        )
-    fig.update_yaxes(tickformat=",d", gridcolor="#eee", secondary_y=False)
-    fig.update_yaxes(ticksuffix="%", range=[0, 100], dtick=20, showgrid=False, secondary_y=True)
-    fig.update_xaxes(tickangle=0, nticks=6)
-    _chart_layout(
-        fig,
-        250,
-        barmode="overlay",
-        showlegend=True,
-        legend={"orientation": "h", "y": 1.12, "x": 0},
-    )
-    fig.update_layout(margin={"l": 8, "r": 8, "t": 30, "b": 8})
-    return fig
-
-
-# ---------------------------------------------------------------------- sites
-def sites_map_figure(
-    sites: Sequence[dict[str, Any]],
-    *,
-    outlines: Sequence[dict[str, Any]] = (),
-    labels: Sequence[dict[str, Any]] = (),
-    view: dict[str, Any],
-    tile_url: str = "",
-) -> dict[str, Any]:
-    """Resettlement sites as circles sized by relocated persons, red where employment
-    coverage is below 100 %."""
-    trace: dict[str, Any] = {
-        "type": "scattermap",
-        "mode": "markers",
-        "name": "",
-        "hovertemplate": "%{customdata}<extra></extra>",
-    }
-    trace.update(site_marker_values(sites))
-    layers = ([tile_layer(tile_url)] if tile_url else []) + list(outlines)
-    circles = [
-        {"lon": lon, "lat": lat, "r": size / 2}
-        for lon, lat, size in zip(trace["lon"], trace["lat"], trace["marker"]["size"], strict=True)
-    ]
-    return {"data": [trace], "layout": map_layout(view, layers, list(labels), "sites", circles)}
-
-
-def site_marker_values(sites: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Positions, sizes, colours and hover text of the site markers (patched per month)."""
-    persons = [s.get("relocated_persons") or 0 for s in sites]
-    biggest = max(persons, default=0) or 1
-    sizes = [10 + 30 * math.sqrt(p / biggest) for p in persons]
-    colors = [RISK_COLORS["red"] if site_flagged(s) else "#2e8b57" for s in sites]
-    hover = [
-        f"<b>{fmt.plotly_text(s['site_name'])}</b><br>搬迁 {fmt.households(s.get('relocated_households'))} / "
-        f"{fmt.persons(s.get('relocated_persons'))}<br>"
-        f"就业帮扶覆盖率 {fmt.pct(s.get('employment_coverage'))}"
-        for s in sites
-    ]
-    return {
-        "lon": [s["lon"] for s in sites],
-        "lat": [s["lat"] for s in sites],
-        "customdata": hover,
-        "marker": {"size": sizes, "color": colors, "opacity": 0.85},
-    }
-
-
-def site_flagged(site: dict[str, Any]) -> bool:
-    """A site whose households with labour are not all covered by employment (below 100 %)."""
-    coverage = site.get("employment_coverage")
-    return coverage is not None and coverage < 1.0
+__all__ = [
+    "FONT_FAMILY",
+    "HOVER_TEMPLATE",
+    "MAP_SIZE",
+    "MAP_STYLE",
+    "MEASURES",
+    "NO_DATA_COLOR",
+    "RISK_MEASURE",
+    "SHARE_BOUNDS",
+    "SHARE_MEASURE",
+    "MapClass",
+    "Measure",
+    "bounds",
+    "categories_figure",
+    "causes_figure",
+    "class_counts",
+    "empty_chart",
+    "feature_codes",
+    "feature_names",
+    "fit_view",
+    "map_layout",
+    "map_patch",
+    "map_values",
+    "measure",
+    "outline_layer",
+    "risk_map_figure",
+    "site_flagged",
+    "site_marker_values",
+    "sites_map_figure",
+    "tile_layer",
+    "trend_figure",
+]

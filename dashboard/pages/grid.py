@@ -13,20 +13,19 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, dcc, html
+from dash import Input, dcc, html
 from dash.development.base_component import Component
-from dash.exceptions import PreventUpdate
 
 from geodata.model import RISK_COLORS, Unit, mask_name
 from reports import fmt
 
-from .. import components, figures
+from .. import cards, links, map_figures, measures, messages, page_frame, panels, routing, tables
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base
 
 
-@components.refuse_denied
+@messages.refuse_denied
 def layout(
     code: str | None = None, month: str | None = None, show: str | None = None, **_: Any
 ) -> Component:
@@ -36,13 +35,7 @@ def layout(
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    dash.register_page(
-        "dashboard.pages.grid",
-        path_template="/grid/<code>",
-        path="/grid/none",
-        title="网格 · 防返贫动态监测",
-        layout=layout,
-    )
+    routing.register_page("dashboard.pages.grid", layout, "网格", "/grid/none", "/grid/<code>")
     register_callbacks(app)
 
 
@@ -71,7 +64,7 @@ def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
         return None
     rank = {"blue": 1, "yellow": 2, "red": 3}
     records = []
-    for r in components.records(located):
+    for r in tables.records(located):
         level = r.get("risk_level") if r.get("category") and not r.get("eliminated") else None
         records.append((rank.get(level or "", 0), level, r))
     records.sort(key=lambda item: item[0])
@@ -101,15 +94,15 @@ def grid_map(
     """The grids of the grid's village coloured by risk, this grid outlined, households as dots."""
     village = loaders.unit(unit.village_code) if unit.village_code else None
     base = map_base(loaders, village or unit, "grid")
-    own = figures.outline_layer(geojson_url(loaders, "grid", unit.code), "#111111", 3.2)
+    own = map_figures.outline_layer(geojson_url(loaders, "grid", unit.code), "#111111", 3.2)
     within = village.code if village else unit.code
-    fig = figures.risk_map_figure(
+    fig = map_figures.risk_map_figure(
         base["features"],
         loaders.level_figures("grid", month, within),
-        figures.RISK_MEASURE,
+        measures.RISK_MEASURE,
         outlines=[*base["outlines"], own],
         labels=base["labels"],
-        view=figures.fit_view(figures.bounds(base["features"]), (560, 420)),
+        view=map_figures.fit_view(map_figures.bounds(base["features"]), (560, 420)),
         tile_url=get_settings().tile_url,
         revision=f"grid:{unit.code}",
         line_width=1,
@@ -126,19 +119,19 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
     loaders = get_loaders()
     unit = loaders.unit(code) if code else None
     if unit is None or unit.level != "grid":
-        return components.unit_not_found()
+        return messages.unit_not_found()
     resolved = loaders.resolve_month(month)
     if resolved is None:
-        return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")
+        return messages.month_not_found(month)
     month = resolved
     stats = loaders.stats(unit.code, month)
     if not loaders.sees_households:
         return grid_figures_layout(loaders, unit, month, stats)
-    frame = grid_households(unit, month)
+    households = grid_households(unit, month)
     views = {
-        "": ("监测对象", _monitored(frame)),
-        "warned": ("部门预警", frame[frame["warnings"] > 0]),
-        "all": ("全部农户", frame),
+        "": ("监测对象", _monitored(households)),
+        "warned": ("部门预警", households[households["warnings"] > 0]),
+        "all": ("全部农户", households),
     }
     show = show if show in views else ""
     shown = views[show][1]
@@ -146,7 +139,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
         [
             dcc.Link(
                 f"{label}（{len(rows):,} 户）",
-                href=components.with_month(f"/grid/{unit.code}", month, show=key or None),
+                href=links.with_month(f"/grid/{unit.code}", month, show=key or None),
                 className="rg-toggle" + (" rg-toggle-on" if key == show else ""),
                 id=f"grid-show-{key or 'monitored'}",
             )
@@ -159,46 +152,23 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
         "warned": "该网格本月没有部门预警。",
         "all": "该网格本月没有农户。",
     }
-    return html.Div(
+    return grid_page(
+        loaders,
+        unit,
+        month,
+        stats,
+        show or "",
         [
-            dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show or ""}),
-            components.page_header(
-                unit.name,
-                grid_subtitle(loaders, unit),
-                components.breadcrumb(loaders.lineage(unit.code), month),
-                components.month_dropdown("grid-month", loaders.months(), month),
-            ),
-            html.Div(
-                [
-                    html.Section(
-                        [
-                            dcc.Graph(
-                                id="grid-map",
-                                figure=grid_map(loaders, unit, month, frame),
-                                config={"displayModeBar": False, "scrollZoom": True},
-                                className="rg-map rg-map-small",
-                            ),
-                            html.P("点击相邻网格可切换；圆点为有位置的农户。", className="rg-hint"),
-                        ],
-                        className="rg-map-panel rg-map-panel-small",
-                    ),
-                    html.Section(components.stat_cards(stats), className="rg-side"),
-                ],
-                className="rg-top",
-            ),
-            html.Div(
-                [
-                    html.H2("农户名单（姓名与证件号码已脱敏）"),
-                    toggle,
-                    components.households_table(shown, month)
-                    if len(shown)
-                    else html.P(empty[show], className="rg-hint"),
-                ],
-                className="rg-panel",
-            ),
+            grid_map_graph(loaders, unit, month, households),
+            html.P("点击相邻网格可切换；圆点为有位置的农户。", className="rg-hint"),
         ],
-        className="rg-page rg-grid-page",
-        **{"data-unit": unit.code, "data-month": month},
+        panels.panel(
+            "农户名单（姓名与证件号码已脱敏）",
+            toggle,
+            tables.households_table(shown, month)
+            if len(shown)
+            else html.P(empty[show], className="rg-hint"),
+        ),
     )
 
 
@@ -211,81 +181,92 @@ def grid_subtitle(loaders: Loaders, unit: Unit) -> str:
     return text
 
 
-def grid_figures_layout(
-    loaders: Loaders, unit: Unit, month: str, stats: dict[str, Any]
+def grid_map_graph(
+    loaders: Loaders, unit: Unit, month: str, households: pd.DataFrame | None
 ) -> Component:
-    """A grid's page for an account that may not see households: figures and map only."""
+    """The grid page's map graph (:func:`grid_map`)."""
+    return panels.map_graph(
+        "grid-map", grid_map(loaders, unit, month, households), "rg-map rg-map-small"
+    )
+
+
+def grid_page(
+    loaders: Loaders,
+    unit: Unit,
+    month: str,
+    stats: dict[str, Any],
+    show: str,
+    map_part: Any,
+    below: Component,
+) -> Component:
+    """The frame of a grid's page: header, ``map_part`` beside the figure cards, ``below``."""
     return html.Div(
         [
-            dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": ""}),
-            components.page_header(
+            dcc.Store(id="grid-ctx", data={"code": unit.code, "month": month, "show": show}),
+            page_frame.month_header(
+                loaders,
                 unit.name,
                 grid_subtitle(loaders, unit),
-                components.breadcrumb(loaders.lineage(unit.code), month),
-                components.month_dropdown("grid-month", loaders.months(), month),
+                loaders.lineage(unit.code),
+                month,
+                "grid-month",
             ),
-            html.Div(
-                [
-                    html.Section(
-                        dcc.Graph(
-                            id="grid-map",
-                            figure=grid_map(loaders, unit, month, None),
-                            config={"displayModeBar": False, "scrollZoom": True},
-                            className="rg-map rg-map-small",
-                        ),
-                        className="rg-map-panel rg-map-panel-small",
-                    ),
-                    html.Section(components.stat_cards(stats), className="rg-side"),
-                ],
-                className="rg-top",
-            ),
-            html.P("该账号不能查看农户名单。", className="rg-hint", id="rg-no-households"),
+            panels.map_and_cards(map_part, cards.stat_cards(stats), small=True),
+            below,
         ],
         className="rg-page rg-grid-page",
         **{"data-unit": unit.code, "data-month": month},
     )
 
 
+def grid_figures_layout(
+    loaders: Loaders, unit: Unit, month: str, stats: dict[str, Any]
+) -> Component:
+    """A grid's page for an account that may not see households: figures and map only."""
+    return grid_page(
+        loaders,
+        unit,
+        month,
+        stats,
+        "",
+        grid_map_graph(loaders, unit, month, None),
+        html.P("该账号不能查看农户名单。", className="rg-hint", id="rg-no-households"),
+    )
+
+
 def click_href(click: dict[str, Any] | None, month: str) -> str | None:
     """A click on a grid shape opens that grid; on a household dot, that household. A grid or
     household outside the user's area raises ``AccessDenied`` (a forged click)."""
-    point = ((click or {}).get("points") or [{}])[0]
+    point = routing.clicked_point(click)
     loaders = get_loaders()
     if point.get("location"):
         target = loaders.unit(str(point["location"]))
         if target is None:
             return None
-        return components.with_month(f"/grid/{target.code}", month)
+        return links.with_month(f"/grid/{target.code}", month)
     if point.get("customdata"):
         household_id = str(point["customdata"])
         loaders.check_household(household_id, month)
-        return components.household_href(household_id, month)
+        return links.household_href(household_id, month)
     return None
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    @app.callback(
-        Output(components.NAV_ID, "href", allow_duplicate=True),
-        Input("grid-month", "value"),
-        State("grid-ctx", "data"),
-        prevent_initial_call=True,
-    )
-    def _on_month(month: str, ctx: dict[str, str]) -> str:
-        if not month or month == ctx["month"]:
-            raise PreventUpdate
-        unit = get_loaders().unit(ctx["code"])  # AccessDenied outside the user's area
-        if unit is None:
-            raise PreventUpdate
-        return components.with_month(f"/grid/{unit.code}", month, show=ctx.get("show"))
+def month_href(month: str | None, ctx: dict[str, str]) -> str | None:
+    """The grid's page in the month chosen (the household list shown kept), None for the month
+    shown. ``AccessDenied`` for a grid outside the user's area."""
+    if not month or month == ctx["month"]:
+        return None
+    unit = get_loaders().unit(ctx["code"])  # AccessDenied outside the user's area
+    if unit is None:
+        return None
+    return links.with_month(f"/grid/{unit.code}", month, show=ctx.get("show"))
 
-    @app.callback(
-        Output(components.NAV_ID, "href", allow_duplicate=True),
-        Input("grid-map", "clickData"),
-        State("grid-ctx", "data"),
-        prevent_initial_call=True,
-    )
-    def _on_click(click: dict[str, Any] | None, ctx: dict[str, str]) -> str:
-        href = click_href(click, ctx["month"])
-        if href is None:
-            raise PreventUpdate
-        return href
+
+def map_click_href(click: dict[str, Any] | None, ctx: dict[str, str]) -> str | None:
+    """Where a click on the grid's map leads (:func:`click_href`)."""
+    return click_href(click, ctx["month"])
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    routing.navigate_on(app, Input("grid-month", "value"), "grid-ctx", month_href)
+    routing.navigate_on(app, Input("grid-map", "clickData"), "grid-ctx", map_click_href)

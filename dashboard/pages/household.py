@@ -14,20 +14,19 @@ import logging
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import Input, dcc, html
 from dash.development.base_component import Component
-from dash.exceptions import PreventUpdate
 
 from geodata.model import RISK_LABELS, mask_id_number, mask_name
 from reports import fmt
 
-from .. import components
+from .. import links, messages, page_frame, routing, tables
 from ..data import get_loaders
 
 access_log = logging.getLogger("riskgrid.access")
 
 
-@functools.partial(components.refuse_denied, outside=components.household_not_found)
+@functools.partial(messages.refuse_denied, outside=messages.household_not_found)
 def layout(
     household_id: str | None = None,
     month: str | None = None,
@@ -40,12 +39,8 @@ def layout(
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    dash.register_page(
-        "dashboard.pages.household",
-        path_template="/household/<household_id>",
-        path="/household/none",
-        title="农户 · 防返贫动态监测",
-        layout=layout,
+    routing.register_page(
+        "dashboard.pages.household", layout, "农户", "/household/none", "/household/<household_id>"
     )
     register_callbacks(app)
 
@@ -63,7 +58,7 @@ def household_fields(record: dict[str, Any], masked: bool = True) -> list[tuple[
         ("户主", name or "—"),
         ("证件号码", id_number or "—"),
         ("家庭人口", fmt.persons(record.get("persons"))),
-        ("类别", components.household_kind(record)),
+        ("类别", tables.household_kind(record)),
         (
             "风险等级",
             RISK_LABELS[level] + ("（已消除）" if record.get("eliminated") else "")
@@ -74,7 +69,7 @@ def household_fields(record: dict[str, Any], masked: bool = True) -> list[tuple[
         ("家庭人均纯收入", fmt.yuan(record.get("income_per_capita"))),
         ("识别监测时间", fmt.date_text(record.get("identified_on")) if monitored else "—"),
         ("识别途径", record.get("channel") or "—"),
-        ("风险消除", components.eliminated_text(record)),
+        ("风险消除", tables.eliminated_text(record)),
         ("消除方式", record.get("elimination_mode") or "—"),
         ("帮扶措施", record.get("measures") or "—"),
         ("易地搬迁", "是" if record.get("relocated") else "否"),
@@ -84,22 +79,20 @@ def household_fields(record: dict[str, Any], masked: bool = True) -> list[tuple[
     ]
 
 
-def household_layout(
-    household_id: str | None, month: str | None, full: bool = False
-) -> Component:
+def household_layout(household_id: str | None, month: str | None, full: bool = False) -> Component:
     """The page of one household in a snapshot month; ``full``: names and ID numbers unmasked,
     for the roles that may see them (logged as such). ``AccessDenied`` outside the user's area
     and for roles without households."""
     loaders = get_loaders()
     resolved = loaders.resolve_month(month)
     if resolved is None:
-        return components.not_found("没有该月份的数据", f"{month or ''} 不是已加载的统计月份。")
+        return messages.month_not_found(month)
     if household_id and not loaders.sees_households:
         loaders.check_household(household_id, resolved)  # refused, logged
     unmask = full and loaders.sees_unmasked
     record = loaders.household(household_id, resolved, unmask=unmask) if household_id else None
     if record is None:
-        return components.household_not_found()
+        return messages.household_not_found()
     access_log.info("household viewed: %s month %s", household_id, resolved)
     lineage = loaders.lineage(record["grid_code"])
     rows = [
@@ -108,7 +101,7 @@ def household_layout(
     ]
     toggle = None
     if loaders.sees_unmasked:
-        href = components.with_month(
+        href = links.with_month(
             f"/household/{household_id}", resolved, full=None if unmask else "1"
         )
         toggle = html.P(
@@ -123,11 +116,14 @@ def household_layout(
     return html.Div(
         [
             dcc.Store(id="household-ctx", data={"id": household_id, "month": resolved}),
-            components.page_header(
+            page_frame.month_header(
+                loaders,
                 f"农户 {household_id}",
                 "完整个人信息，查看已记录" if unmask else "个人信息已脱敏，查看已记录",
-                components.breadcrumb(lineage, resolved, tail=f"户 {household_id}"),
-                components.month_dropdown("household-month", loaders.months(), resolved),
+                lineage,
+                resolved,
+                "household-month",
+                tail=f"户 {household_id}",
             ),
             html.Dl(rows, className="rg-panel rg-fields"),
             signals_panel(record.get("signals") or []),
@@ -161,7 +157,9 @@ def signals_panel(signals: list[dict[str, Any]]) -> Component:
             html.H3(f"部门预警（{len(signals)} 条）"),
             html.Table(
                 [
-                    html.Thead(components.header_row(["发生日期", "来源部门", "预警类型", "金额"], {3})),
+                    html.Thead(
+                        tables.header_row(["发生日期", "来源部门", "预警类型", "金额"], {3})
+                    ),
                     html.Tbody(rows),
                 ],
                 className="rg-table",
@@ -172,15 +170,14 @@ def signals_panel(signals: list[dict[str, Any]]) -> Component:
     )
 
 
+def month_href(month: str | None, ctx: dict[str, str]) -> str | None:
+    """The household's page in the month chosen, None for the month shown. ``AccessDenied``
+    for a household outside the user's area."""
+    if not month or month == ctx["month"]:
+        return None
+    get_loaders().check_household(ctx["id"], month)
+    return links.household_href(ctx["id"], month)
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    @app.callback(
-        Output(components.NAV_ID, "href", allow_duplicate=True),
-        Input("household-month", "value"),
-        State("household-ctx", "data"),
-        prevent_initial_call=True,
-    )
-    def _on_month(month: str, ctx: dict[str, str]) -> str:
-        if not month or month == ctx["month"]:
-            raise PreventUpdate
-        get_loaders().check_household(ctx["id"], month)  # AccessDenied outside the user's area
-        return components.household_href(ctx["id"], month)
+    routing.navigate_on(app, Input("household-month", "value"), "household-ctx", month_href)

@@ -12,11 +12,11 @@ from typing import Any
 import dash
 from dash.development.base_component import Component
 
-from .. import components
+from .. import messages, routing
 from .unit import unit_layout
 
 
-@components.refuse_denied
+@messages.refuse_denied
 def layout(month: str | None = None, **_: Any) -> Component:
     """Dash page layout: ``/?month=``, the user's home unit."""
     return unit_layout(None, month)
@@ -24,10 +24,4 @@ def layout(month: str | None = None, **_: Any) -> Component:
 
 def register(app: dash.Dash) -> None:
     """Register the page on ``app`` (the callbacks are registered by ``unit``)."""
-    dash.register_page(
-        "dashboard.pages.overview",
-        path="/",
-        title="县域总览 · 防返贫动态监测",
-        layout=layout,
-        order=0,
-    )
+    routing.register_page("dashboard.pages.overview", layout, "县域总览", "/", order=0)

@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from reports import fmt
 
-from .. import components, figures
+from .. import cards, links, map_figures, messages, page_frame, panels, routing, tables
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import child_labels, unit_view
@@ -26,7 +26,7 @@ from ..maps import child_labels, unit_view
 URL_ID = "sites-url"
 
 
-@components.refuse_denied
+@messages.refuse_denied
 def layout(month: str | None = None, **_: Any) -> Component:
     """Dash page layout: ``/sites?month=``."""
     return sites_layout(month)
@@ -34,12 +34,7 @@ def layout(month: str | None = None, **_: Any) -> Component:
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    dash.register_page(
-        "dashboard.pages.sites",
-        path="/sites",
-        title="易地搬迁安置点 · 防返贫动态监测",
-        layout=layout,
-    )
+    routing.register_page("dashboard.pages.sites", layout, "易地搬迁安置点", "/sites")
     register_callbacks(app)
 
 
@@ -48,7 +43,7 @@ def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, An
     county = loaders.unit(None)
     assert county is not None
     child = "township" if county.level == "county" else county.level
-    sizes = figures.site_marker_values(sites)["marker"]["size"]
+    sizes = map_figures.site_marker_values(sites)["marker"]["size"]
     site_labels = [
         {
             "t": s["site_name"],
@@ -60,11 +55,11 @@ def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, An
         for s, size in zip(sites, sizes, strict=True)
     ]
     township_labels = [{**lab, "c": "minor"} for lab in child_labels(loaders, county.code)]
-    return figures.sites_map_figure(
+    return map_figures.sites_map_figure(
         sites,
         outlines=[
-            figures.outline_layer(geojson_url(loaders, child, county.code), "#8a8a8a", 1),
-            figures.outline_layer(
+            map_figures.outline_layer(geojson_url(loaders, child, county.code), "#8a8a8a", 1),
+            map_figures.outline_layer(
                 geojson_url(loaders, county.level, county.code), "#111111", 2.2
             ),
         ],
@@ -79,30 +74,30 @@ def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> htm
     s = stats["sites"]
     workshops = sum(int(x.get("workshops") or 0) for x in sites)
     jobs = sum(int(x.get("public_jobs") or 0) for x in sites)
-    flagged = sum(figures.site_flagged(x) for x in sites)
+    flagged = sum(map_figures.site_flagged(x) for x in sites)
     return html.Div(
         [
-            components.card("site_count", "安置点", f"{fmt.num(s['count'])} 个", s["count"]),
-            components.card(
+            cards.card("site_count", "安置点", f"{fmt.num(s['count'])} 个", s["count"]),
+            cards.card(
                 "relocated_households",
                 "搬迁户数",
                 fmt.households(s["relocated_households"]),
                 s["relocated_households"],
             ),
-            components.card(
+            cards.card(
                 "relocated_persons",
                 "搬迁人数",
                 fmt.persons(s["relocated_persons"]),
                 s["relocated_persons"],
             ),
-            components.card(
+            cards.card(
                 "households_with_labour",
                 "有劳动力户",
                 fmt.households(s["households_with_labour"]),
                 s["households_with_labour"],
                 f"其中已就业 {fmt.households(s['employed_households'])}",
             ),
-            components.card(
+            cards.card(
                 "employment_coverage",
                 "就业帮扶覆盖率",
                 fmt.pct(s["employment_coverage"]),
@@ -110,9 +105,9 @@ def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> htm
                 "目标 100%",
                 "rg-tone-good",
             ),
-            components.card("workshops", "帮扶车间", f"{fmt.num(workshops)} 个", workshops),
-            components.card("public_jobs", "公益性岗位", f"{fmt.num(jobs)} 个", jobs),
-            components.card(
+            cards.card("workshops", "帮扶车间", f"{fmt.num(workshops)} 个", workshops),
+            cards.card("public_jobs", "公益性岗位", f"{fmt.num(jobs)} 个", jobs),
+            cards.card(
                 "flagged_sites",
                 "未全覆盖安置点",
                 f"{fmt.num(flagged)} 个",
@@ -127,7 +122,7 @@ def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> htm
 
 def sites_table(sites: Sequence[dict[str, Any]]) -> html.Table:
     """One row per site; those below 100 % employment coverage flagged."""
-    header = components.header_row(
+    header = tables.header_row(
         [
             "安置点",
             "乡镇",
@@ -144,7 +139,7 @@ def sites_table(sites: Sequence[dict[str, Any]]) -> html.Table:
     )
     rows = []
     for s in sites:
-        flagged = figures.site_flagged(s)
+        flagged = map_figures.site_flagged(s)
         status = (
             html.Span("未全覆盖", className="rg-flag")
             if flagged
@@ -181,11 +176,11 @@ def sites_layout(month: str | None) -> Component:
     resolved = loaders.resolve_month(month)
     if county is None or resolved is None:
         if month and county is not None:
-            return components.not_found("没有该月份的数据", f"{month} 不是已加载的统计月份。")
-        return components.not_found("尚未加载数据", "请先加载网格、安置点和农户数据。")
+            return messages.month_not_found(month)
+        return messages.not_found("尚未加载数据", "请先加载网格、安置点和农户数据。")
     sites = loaders.site_stats(resolved)
     if not sites:
-        body: Any = components.not_found(
+        body: Any = messages.not_found(
             "尚未加载安置点", "请用 riskgrid load sites 加载易地搬迁安置点。"
         )
         return html.Div(body, className="rg-page")
@@ -193,40 +188,30 @@ def sites_layout(month: str | None) -> Component:
         [
             dcc.Location(id=URL_ID, refresh=False),
             dcc.Store(id="sites-ctx", data={"month": resolved}),
-            components.page_header(
+            page_frame.month_header(
+                loaders,
                 "易地扶贫搬迁安置点",
                 f"{county.name} · {len(sites)} 个安置点",
-                components.breadcrumb(loaders.lineage(county.code), resolved, tail="安置点"),
-                components.month_dropdown("sites-month", loaders.months(), resolved),
+                loaders.lineage(county.code),
+                resolved,
+                "sites-month",
+                tail="安置点",
             ),
-            html.Div(
+            panels.map_and_cards(
                 [
-                    html.Section(
-                        [
-                            dcc.Graph(
-                                id="sites-map",
-                                figure=sites_map(loaders, sites),
-                                config={"displayModeBar": False, "scrollZoom": True},
-                                className="rg-map",
-                            ),
-                            html.P(
-                                "圆圈大小表示搬迁人数；红色为就业帮扶未全覆盖（低于 100%）的安置点。",
-                                className="rg-hint",
-                            ),
-                        ],
-                        className="rg-map-panel",
-                    ),
-                    html.Section(
-                        summary_cards(loaders.stats(county.code, resolved), sites),
-                        id="sites-cards",
-                        className="rg-side",
+                    panels.map_graph("sites-map", sites_map(loaders, sites)),
+                    html.P(
+                        "圆圈大小表示搬迁人数；红色为就业帮扶未全覆盖（低于 100%）的安置点。",
+                        className="rg-hint",
                     ),
                 ],
-                className="rg-top",
+                summary_cards(loaders.stats(county.code, resolved), sites),
+                cards_id="sites-cards",
             ),
-            html.Div(
-                [html.H2("安置点就业帮扶情况"), html.Div(sites_table(sites), id="sites-table")],
-                className="rg-panel rg-below",
+            panels.panel(
+                "安置点就业帮扶情况",
+                html.Div(sites_table(sites), id="sites-table"),
+                class_name="rg-panel rg-below",
             ),
         ],
         className="rg-page rg-sites-page",
@@ -239,20 +224,20 @@ def month_changed(
 ) -> tuple[Any, ...]:
     """(url search, dropdown value, context, map patch, cards, table) after a month change."""
     loaders = get_loaders()
-    month, new_search, value = components.month_choice(
+    month, new_search, value = links.month_choice(
         loaders, dropdown, search, shown, trigger == URL_ID
     )
     if month == shown:
         return (new_search, value, *[dash.no_update] * 4)
     sites = loaders.site_stats(month)
     patch = dash.Patch()
-    for key, val in figures.site_marker_values(sites).items():
+    for key, val in map_figures.site_marker_values(sites).items():
         if key not in ("lon", "lat"):
             patch["data"][0][key] = val
     county = loaders.unit(None)
     assert county is not None
-    cards = summary_cards(loaders.stats(county.code, month), sites)
-    return (new_search, value, {"month": month}, patch, cards, sites_table(sites))
+    site_cards = summary_cards(loaders.stats(county.code, month), sites)
+    return (new_search, value, {"month": month}, patch, site_cards, sites_table(sites))
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -3,7 +3,7 @@
 ``/unit/<code>?month=YYYY-MM``; the county's page is also ``/`` (see ``overview``). The map shows
 the units of one level inside this unit (grids by default) coloured by a measure, with the
 outlines and names of the child units drawn over them. Clicking a shape drills down one level.
-Changing the month or the measure patches the map (``figures.map_patch``); only changing the
+Changing the month or the measure patches the map (``map_figures.map_patch``); only changing the
 level shown sends new geometry.
 """
 
@@ -18,7 +18,18 @@ from dash.exceptions import PreventUpdate
 
 from geodata.model import CHILD_LEVEL, LEVEL_LABELS, LEVELS, Unit
 
-from .. import components, figures
+from .. import (
+    cards,
+    chart_figures,
+    links,
+    map_figures,
+    measures,
+    messages,
+    page_frame,
+    panels,
+    routing,
+    tables,
+)
 from ..data import Loaders, get_loaders, get_settings
 from ..maps import map_base
 from . import grid as grid_page
@@ -27,7 +38,7 @@ DEFAULT_LEVEL = "grid"
 URL_ID = "unit-url"
 
 
-@components.refuse_denied
+@messages.refuse_denied
 def layout(code: str | None = None, month: str | None = None, **_: Any) -> Component:
     """Dash page layout: ``/unit/<code>?month=``; 无权查看 for a unit outside the user's area."""
     return unit_layout(code, month)
@@ -35,13 +46,7 @@ def layout(code: str | None = None, month: str | None = None, **_: Any) -> Compo
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    dash.register_page(
-        "dashboard.pages.unit",
-        path_template="/unit/<code>",
-        path="/unit/none",
-        title="单位详情 · 防返贫动态监测",
-        layout=layout,
-    )
+    routing.register_page("dashboard.pages.unit", layout, "单位详情", "/unit/none", "/unit/<code>")
     register_callbacks(app)
 
 
@@ -56,9 +61,9 @@ def unit_map(
 ) -> tuple[dict[str, Any], list[int]]:
     """The full map figure of a unit and the legend's counts per colour class."""
     base = map_base(loaders, unit, level)
-    how = figures.measure(measure)
+    how = measures.measure(measure)
     stored = loaders.level_figures(level, month, unit.code)
-    fig = figures.risk_map_figure(
+    fig = map_figures.risk_map_figure(
         base["features"],
         stored,
         how,
@@ -70,7 +75,7 @@ def unit_map(
         line_width=0.3 if (unit.level, level) == ("county", "grid") else 0.6,  # 973 small grids
         geojson=base["geojson"],
     )
-    return fig, figures.class_counts(fig["data"][0]["z"], how)
+    return fig, measures.class_counts(fig["data"][0]["z"], how)
 
 
 def map_update(
@@ -81,19 +86,19 @@ def map_update(
     unit = loaders.unit(code)
     if unit is None or level not in map_levels(unit):
         raise PreventUpdate
-    how = figures.measure(measure)
+    how = measures.measure(measure)
     if full:
         fig, counts = unit_map(loaders, unit, level, measure, month)
-        return fig, components.map_legend(how, counts, level)
+        return fig, cards.map_legend(how, counts, level)
     features = map_base(loaders, unit, level)["features"]
-    z, custom = figures.map_values(
-        figures.feature_codes(features),
+    z, custom = map_figures.map_values(
+        map_figures.feature_codes(features),
         loaders.level_figures(level, month, unit.code),
-        figures.feature_names(features),
+        map_figures.feature_names(features),
         how,
     )
-    legend = components.map_legend(how, figures.class_counts(z, how), level)
-    return figures.map_patch(z, custom, how), legend
+    legend = cards.map_legend(how, measures.class_counts(z, how), level)
+    return map_figures.map_patch(z, custom, how), legend
 
 
 def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
@@ -111,7 +116,13 @@ def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
         target = loaders.unit(ancestor) if ancestor else None
     if target is None or getattr(target, f"{unit.level}_code", None) != unit.code:
         return None
-    return components.unit_href(target, month)
+    return links.unit_href(target, month)
+
+
+def map_click_href(click: dict[str, Any] | None, ctx: dict[str, str]) -> str | None:
+    """Where a click on the map of the unit in ``ctx`` leads (:func:`drill_href`)."""
+    clicked = routing.clicked_point(click).get("location")
+    return drill_href(ctx["code"], clicked, ctx["month"])
 
 
 def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
@@ -123,56 +134,43 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
         "charts",
         (unit.code, month),
         lambda: {
-            "causes": figures.causes_figure(stats["by_cause"]).to_plotly_json(),
-            "categories": figures.categories_figure(stats["by_category"]).to_plotly_json(),
-            "trend": figures.trend_figure(loaders.trend(unit.code), month).to_plotly_json(),
+            "causes": chart_figures.causes_figure(stats["by_cause"]).to_plotly_json(),
+            "categories": chart_figures.categories_figure(stats["by_category"]).to_plotly_json(),
+            "trend": chart_figures.trend_figure(loaders.trend(unit.code), month).to_plotly_json(),
         },
     )
     return [
         html.Div(
             [
-                html.Div(
-                    [
-                        html.H2("风险类型（监测户，可多选）"),
-                        dcc.Graph(
-                            figure=charts["causes"],
-                            config={"displayModeBar": False},
-                            id="chart-causes",
-                        ),
-                    ],
-                    className="rg-panel",
-                ),
-                html.Div(
-                    [
-                        html.H2("监测对象类别"),
-                        dcc.Graph(
-                            figure=charts["categories"],
-                            config={"displayModeBar": False},
-                            id="chart-categories",
-                        ),
-                    ],
-                    className="rg-panel",
-                ),
-                html.Div(
-                    [
-                        html.H2("逐月趋势（人）"),
-                        dcc.Graph(
-                            figure=charts["trend"],
-                            config={"displayModeBar": False},
-                            id="chart-trend",
-                        ),
-                    ],
-                    className="rg-panel",
-                ),
+                panels.chart_panel("风险类型（监测户，可多选）", charts["causes"], "chart-causes"),
+                panels.chart_panel("监测对象类别", charts["categories"], "chart-categories"),
+                panels.chart_panel("逐月趋势（人）", charts["trend"], "chart-trend"),
             ],
             className="rg-charts",
         ),
-        components.ranking_table(loaders.children_stats(unit.code, month), month, child),
+        tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
     ]
 
 
 def header_parts(loaders: Loaders, unit: Unit, month: str) -> Component:
-    return components.breadcrumb(loaders.lineage(unit.code), month)
+    """The breadcrumb of the unit's page (replaced when the month changes)."""
+    return page_frame.breadcrumb(loaders.lineage(unit.code), month)
+
+
+def radio_control(
+    label: str, component_id: str, options: list[dict[str, str]], value: str, **props: Any
+) -> html.Div:
+    """A labelled row of radio buttons above the map; ``props``: more of the row's (its style)."""
+    return html.Div(
+        [
+            html.Span(label, className="rg-control-label"),
+            dcc.RadioItems(
+                id=component_id, options=options, value=value, inline=True, className="rg-radio"
+            ),
+        ],
+        className="rg-control",
+        **props,
+    )
 
 
 def unit_layout(code: str | None, month: str | None) -> Component:
@@ -182,17 +180,17 @@ def unit_layout(code: str | None, month: str | None) -> Component:
     unit = loaders.unit(code)
     if unit is None:
         if code is None:
-            return components.not_found(
+            return messages.not_found(
                 "尚未加载数据", "请先用 riskgrid load grids / households 加载网格和农户数据。"
             )
-        return components.unit_not_found()
+        return messages.unit_not_found()
     if unit.level == "grid":
         return grid_page.grid_layout(unit.code, month)
     resolved = loaders.resolve_month(month)
     if resolved is None:
         if month:
-            return components.not_found("没有该月份的数据", f"{month} 不是已加载的统计月份。")
-        return components.not_found(
+            return messages.month_not_found(month)
+        return messages.not_found(
             "尚未加载农户数据", "请先用 riskgrid load households 加载农户数据。"
         )
     month = resolved
@@ -201,90 +199,57 @@ def unit_layout(code: str | None, month: str | None) -> Component:
     fig, counts = unit_map(loaders, unit, DEFAULT_LEVEL, "risk", month)
     controls = html.Div(
         [
-            html.Div(
-                [
-                    html.Span("显示", className="rg-control-label"),
-                    dcc.RadioItems(
-                        id="unit-level",
-                        options=[{"label": LEVEL_LABELS[lv], "value": lv} for lv in levels],
-                        value=DEFAULT_LEVEL,
-                        inline=True,
-                        className="rg-radio",
-                    ),
-                ],
-                className="rg-control",
+            radio_control(
+                "显示",
+                "unit-level",
+                [{"label": LEVEL_LABELS[lv], "value": lv} for lv in levels],
+                DEFAULT_LEVEL,
                 style={} if len(levels) > 1 else {"display": "none"},
             ),
-            html.Div(
-                [
-                    html.Span("着色", className="rg-control-label"),
-                    dcc.RadioItems(
-                        id="unit-measure",
-                        options=[
-                            {"label": m.label, "value": m.key} for m in figures.MEASURES.values()
-                        ],
-                        value="risk",
-                        inline=True,
-                        className="rg-radio",
-                    ),
-                ],
-                className="rg-control",
+            radio_control(
+                "着色",
+                "unit-measure",
+                [{"label": m.label, "value": m.key} for m in measures.MEASURES.values()],
+                "risk",
             ),
         ],
         className="rg-controls",
     )
+    map_part = [
+        controls,
+        html.Div(
+            [
+                panels.map_graph("map", fig),
+                html.Div(
+                    cards.map_legend(measures.RISK_MEASURE, counts, DEFAULT_LEVEL),
+                    id="map-legend",
+                    className="rg-legend-box",
+                ),
+            ],
+            className="rg-map-wrap",
+        ),
+        html.P(
+            f"点击地图上的{page_frame.child_level_label(unit.level)}或排名表中的名称，进入下一级。",
+            className="rg-hint",
+        ),
+    ]
     return html.Div(
         [
             dcc.Location(id=URL_ID, refresh=False),
             dcc.Store(id="unit-ctx", data={"code": unit.code, "month": month}),
-            components.page_header(
+            page_frame.page_header(
                 unit.name,
                 f"{unit.level_label} · {unit.code}",
                 html.Div(header_parts(loaders, unit, month), id="unit-crumbs"),
                 html.Div(
                     [
-                        components.month_dropdown("unit-month", loaders.months(), month),
-                        components.briefing_buttons(),
+                        page_frame.month_dropdown("unit-month", loaders.months(), month),
+                        page_frame.briefing_buttons(),
                     ],
                     className="rg-header-controls",
                 ),
             ),
-            html.Div(
-                [
-                    html.Section(
-                        [
-                            controls,
-                            html.Div(
-                                [
-                                    dcc.Graph(
-                                        id="map",
-                                        figure=fig,
-                                        config={"displayModeBar": False, "scrollZoom": True},
-                                        className="rg-map",
-                                    ),
-                                    html.Div(
-                                        components.map_legend(
-                                            figures.RISK_MEASURE, counts, DEFAULT_LEVEL
-                                        ),
-                                        id="map-legend",
-                                        className="rg-legend-box",
-                                    ),
-                                ],
-                                className="rg-map-wrap",
-                            ),
-                            html.P(
-                                f"点击地图上的{components.child_level_label(unit.level)}或排名表中的名称，进入下一级。",
-                                className="rg-hint",
-                            ),
-                        ],
-                        className="rg-map-panel",
-                    ),
-                    html.Section(
-                        components.stat_cards(stats), id="unit-cards", className="rg-side"
-                    ),
-                ],
-                className="rg-top",
-            ),
+            panels.map_and_cards(map_part, cards.stat_cards(stats), cards_id="unit-cards"),
             html.Div(details(loaders, unit, month), id="unit-details"),
         ],
         className="rg-page rg-unit-page",
@@ -304,7 +269,7 @@ def month_changed(
     unit = loaders.unit(code)
     if unit is None:
         raise PreventUpdate
-    month, new_search, dropdown = components.month_choice(
+    month, new_search, dropdown = links.month_choice(
         loaders, dropdown_month, search, shown_month, trigger == URL_ID
     )
     if month == shown_month:
@@ -314,7 +279,7 @@ def month_changed(
         dropdown,
         {"code": unit.code, "month": month},
         header_parts(loaders, unit, month),
-        components.stat_cards(loaders.stats(unit.code, month)),
+        cards.stat_cards(loaders.stats(unit.code, month)),
         details(loaders, unit, month),
     )
 
@@ -342,18 +307,18 @@ def briefing_download(code: str, month: str | None, kind: str = "png") -> dict[s
 # ---------------------------------------------------------------------- callbacks
 def register_callbacks(app: dash.Dash) -> None:
     @app.callback(
-        Output(components.BRIEF_DOWNLOAD, "data"),
-        Input(components.BRIEF_PNG, "n_clicks"),
-        Input(components.BRIEF_PDF, "n_clicks"),
+        Output(page_frame.BRIEF_DOWNLOAD, "data"),
+        Input(page_frame.BRIEF_PNG, "n_clicks"),
+        Input(page_frame.BRIEF_PDF, "n_clicks"),
         State("unit-ctx", "data"),
         running=[
-            (Output(components.BRIEF_PNG, "disabled"), True, False),
-            (Output(components.BRIEF_PDF, "disabled"), True, False),
+            (Output(page_frame.BRIEF_PNG, "disabled"), True, False),
+            (Output(page_frame.BRIEF_PDF, "disabled"), True, False),
         ],
         prevent_initial_call=True,
     )
     def _on_brief(_png: int, _pdf: int, ctx: dict[str, str]) -> dict[str, Any]:
-        kind = "pdf" if dash.ctx.triggered_id == components.BRIEF_PDF else "png"
+        kind = "pdf" if dash.ctx.triggered_id == page_frame.BRIEF_PDF else "png"
         return briefing_download(ctx["code"], ctx["month"], kind)
 
     @app.callback(
@@ -383,15 +348,4 @@ def register_callbacks(app: dash.Dash) -> None:
         full = dash.ctx.triggered_id == "unit-level"
         return map_update(ctx["code"], level, measure, ctx["month"], full=full)
 
-    @app.callback(
-        Output(components.NAV_ID, "href", allow_duplicate=True),
-        Input("map", "clickData"),
-        State("unit-ctx", "data"),
-        prevent_initial_call=True,
-    )
-    def _on_click(click: dict[str, Any] | None, ctx: dict[str, str]) -> str:
-        points = (click or {}).get("points") or [{}]
-        href = drill_href(ctx["code"], points[0].get("location"), ctx["month"])
-        if href is None:
-            raise PreventUpdate
-        return href
+    routing.navigate_on(app, Input("map", "clickData"), "unit-ctx", map_click_href)
