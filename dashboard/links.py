@@ -22,11 +22,10 @@ def with_month(path: str, month: str | None, **params: str | None) -> str:
 
 
 def unit_href(unit: Unit | dict[str, Any], month: str | None) -> str:
-    """The page of a unit: the county's is ``/``, a grid's is ``/grid/<code>``."""
+    """The page of a unit: ``/unit/<code>`` (a province, city, county, township or village; the
+    user's home unit is also ``/``), a grid's is ``/grid/<code>``."""
     level = unit.level if isinstance(unit, Unit) else unit["level"]
     code = unit.code if isinstance(unit, Unit) else unit["code"]
-    if level == "county":
-        return with_month("/", month)
     if level == "grid":
         return with_month(f"/grid/{code}", month)
     return with_month(f"/unit/{code}", month)

@@ -61,11 +61,18 @@ def shell(loaders: Loaders) -> html.Div:
 
 
 def overview_label(loaders: Loaders) -> str:
-    """县域总览, or 本乡镇总览 / 本村总览 for an account bound to a township or village."""
+    """The title of ``/``, the home unit's overview: 县域总览 for a county (and admin on one
+    county), 全省总览 / 全市总览 above it, 本乡镇总览 / 本村总览 below."""
     principal = loaders.principal
-    home = loaders.home() if principal is not None and principal.unit_code else None
+    home = loaders.home() if principal is not None else None
     level = home.level if home is not None else "county"
-    return {"township": "本乡镇总览", "village": "本村总览"}.get(level, "县域总览")
+    labels = {
+        "province": "全省总览",
+        "city": "全市总览",
+        "township": "本乡镇总览",
+        "village": "本村总览",
+    }
+    return labels.get(level, "县域总览")
 
 
 def user_box(loaders: Loaders) -> html.Span | None:

@@ -145,3 +145,43 @@ def test_a_city_account_needs_a_city(store, tmp_path):
     users.add("city", "long-enough-pw", "city", "1522")
     with pytest.raises(ValueError, match="city"):
         users.add("wrong", "long-enough-pw", "city", "152223")
+
+
+def test_the_province_page_and_a_city_page_list_their_children_with_their_figures(tmp_path):
+    from dashboard import create_app
+    from geodata import Store
+    from riskgrid.settings import Settings
+    from tests.test_auth import render
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    store = Store(url)
+    store.migrate()
+    month = two_cities(store, tmp_path, city_name="呼伦贝尔市", province_name="内蒙古自治区")
+    client = create_app(Settings(db=url, login=False)).server.test_client()
+    # the overview is the province (two cities below it), titled as such
+    status, body = render(client, "/")
+    assert status == 200 and '"data-unit":"15"' in body
+    assert "全省总览" in client.get("/_dash-layout").get_data(as_text=True)  # the nav link
+    status, body = render(client, "/unit/15", f"?month={month}")
+    body = body.replace("\\u002f", "/")  # Dash writes "/" in JSON escaped
+    assert status == 200
+    for city in store.children_stats("15", month):
+        # its row of the ranking: name, level, monitored households and persons
+        row = [city["unit"]["name"], *(f'"{city["monitored"][k]:,}"' for k in ("households", "persons"))]
+        assert f'"children":"{row[0]}"' in body, row
+        start = body.index(f'"children":"{row[0]}"', body.index("rg-ranking") - 3000)
+        assert all(cell in body[start : start + 600] for cell in row[1:]), row
+        assert f'"/unit/{city["unit"]["code"]}?month={month}"' in body
+    assert "呼伦贝尔市" in body and "1522" in body
+    whole = store.stats("15", month)
+    assert f"{whole['monitored']['households']:,} 户" in body
+    # a city's page: its county, linked by /unit/<code>
+    status, body = render(client, "/unit/1507", f"?month={month}")
+    body = body.replace("\\u002f", "/")
+    assert status == 200 and "扎兰屯市" in body and f'"/unit/150783?month={month}"' in body
+    assert f"{store.stats('1507', month)['monitored']['households']:,} 户" in body
+    # the maps of the province: its cities' outlines served by URL
+    response = client.get("/geojson/city/15.json")
+    assert response.status_code == 200
+    assert sorted(f["id"] for f in response.get_json()["features"]) == ["1507", "1522"]
+    store.dispose()

@@ -42,7 +42,8 @@ def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, An
     """The home unit's (the county's) township outlines with the sites on them."""
     county = loaders.unit(None)
     assert county is not None
-    child = "township" if county.level == "county" else county.level
+    # the outlines the sites are drawn on: townships of a county, counties of a city or province
+    child = {"province": "county", "city": "county", "county": "township"}.get(county.level, county.level)
     sizes = map_figures.site_marker_values(sites)["marker"]["size"]
     site_labels = [
         {
