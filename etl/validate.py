@@ -7,23 +7,39 @@ half-width ones, spaces are trimmed), then parsed column by column with pandas a
 Speed comes from not doing work whose result is already known. Columns held by pyarrow are
 checked with pyarrow compute first (is every cell ASCII, a plain number, a plain date); a parser
 that works cell by cell runs once per distinct value (exports repeat the same dates, 是/否 and
-causes down a column, and empty cells most of all); ID numbers are checked on their bytes. Where
-a shortcut does not apply, the general code runs, so every value and every error is the same
-either way.
+causes down a column, and empty cells most of all); ID numbers are checked on their bytes
+(``etl.id_numbers``, re-exported here). Where a shortcut does not apply, the general code runs,
+so every value and every error is the same either way. The pyarrow arrays, bytes and the
+once-per-distinct-value runner are in ``etl.text_columns``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+from .id_numbers import check_id_numbers, id_check_digit
+from .text_columns import all_true, arrow_of, per_value, text_bytes
+
+__all__ = [
+    "NO",
+    "YES",
+    "check_id_numbers",
+    "clean",
+    "id_check_digit",
+    "parse_dates",
+    "parse_float",
+    "parse_int",
+    "parse_month",
+    "parse_yes_no",
+    "split_multi",
+]
 
 YES = {"是", "y", "yes", "true", "1", "已消除", "是的", "√"}
 NO = {"否", "n", "no", "false", "0", "未消除", ""}
@@ -34,44 +50,6 @@ _WIDE = re.compile("[\u3000\uff01-\uff5e\u00a0]")
 # plain numbers, ASCII only: short enough that float64 holds the integer part exactly
 _PLAIN_INT = r"^[0-9]{1,15}$"
 _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,20})?$"
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-
-
-def _arrow(series: pd.Series):
-    """The pyarrow array behind a text column without missing values, else None."""
-    if not isinstance(series.array, pd.arrays.ArrowStringArray):
-        return None
-    arr = series.array.__arrow_array__()
-    if arr.null_count:
-        return None
-    return arr
-
-
-def _all(mask) -> bool:
-    return bool(pc.all(mask).as_py() is not False)
-
-
-def _per_value(values: pd.Series, parse):
-    """``parse(values)`` for a parser that works cell by cell, run once per distinct value.
-
-    Exports repeat the same few values down a column (dates, 是/否, causes), so this is most of
-    the work saved; a column of mostly distinct values is parsed as it is.
-    """
-    if len(values) < 64:
-        return parse(values)
-    codes, uniques = pd.factorize(values)
-    if len(uniques) * 2 > len(values) or (codes < 0).any():
-        return parse(values)
-    result = parse(pd.Series(uniques, dtype=values.dtype, name=values.name))
-
-    def spread(part: pd.Series) -> pd.Series:
-        out = part.take(codes)
-        out.index = values.index
-        return out
-
-    if isinstance(result, tuple):
-        return tuple(spread(part) for part in result)
-    return spread(result)
 
 
 def _has_wide(arr) -> bool:
@@ -102,13 +80,13 @@ def clean(series: pd.Series) -> pd.Series:
     and there only on the cells that are not plain ASCII (NFKC leaves those unchanged).
     """
     s = series.astype(str)
-    arr = _arrow(s)
+    arr = arrow_of(s)
     if arr is None:
         if _WIDE.search("".join(s.tolist())):
             s = s.str.normalize("NFKC")
         return s.str.strip()
     ascii_ = pc.string_is_ascii(arr)
-    if not _all(ascii_) and _has_wide(arr):
+    if not all_true(ascii_) and _has_wide(arr):
         wide = ~ascii_.to_numpy(zero_copy_only=False)
         values = s.to_numpy(dtype=object, copy=True)
         values[wide] = [unicodedata.normalize("NFKC", v) for v in values[wide]]
@@ -126,7 +104,7 @@ _TRIM_LEAD[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = Tr
 
 def _may_need_trim(arr) -> bool:
     """False when no cell starts or ends with a character that could be whitespace."""
-    offsets, data = _text_bytes(arr)
+    offsets, data = text_bytes(arr)
     starts, ends = offsets[:-1], offsets[1:]
     filled = ends > starts
     if not filled.any():
@@ -144,119 +122,9 @@ def _may_need_trim(arr) -> bool:
     return bool(_TRIM_LEAD[data[last]].any())
 
 
-def id_check_digit(body17: str) -> str:
-    """The GB 11643 check character of the first 17 digits of an ID number."""
-    total = sum(int(c) * int(w) for c, w in zip(body17, ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
-
-
-def _valid_yyyymmdd(digits: np.ndarray) -> np.ndarray:
-    """Which rows of 8 ASCII digit values (0-9) are dates ``pandas.to_datetime(format="%Y%m%d")``
-    accepts: years 0000-9999, a real month and day of the proleptic Gregorian calendar."""
-    year = digits[:, :4] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 4:6] @ np.array([10, 1])
-    day = digits[:, 6:8] @ np.array([10, 1])
-    ok_month = (month >= 1) & (month <= 12)
-    dim = _DAYS_IN_MONTH[np.where(ok_month, month, 0)]
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    dim = dim + ((month == 2) & leap)
-    return ok_month & (day >= 1) & (day <= dim)
-
-
-def check_id_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(normalised, bad mask, reason) for 18-character ID numbers; 15-digit old ones pass.
-
-    ``reason`` is "" where fine, "old15" for accepted 15-digit numbers, or the error text.
-    """
-    v = values.str.upper()
-    arr = _arrow(v)
-    if arr is not None and _all(pc.string_is_ascii(arr)):
-        return _check_id_numbers_ascii(v, arr)
-    reason = pd.Series("", index=v.index, dtype=object)
-    # ASCII digits only: \d also takes other scripts' digits (٠١٢, ৩), which are no ID number
-    is18 = v.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False)
-    is15 = v.str.fullmatch(r"[0-9]{15}").fillna(False)
-    blank = v == ""
-    reason[~blank & ~is18 & ~is15] = "证件号码应为18位 (id_number: must be 18 characters)"
-    reason[is15] = "old15"
-    if is18.any():
-        arr = np.frombuffer("".join(v[is18]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-        digits = arr[:, :17].astype(np.int64) - 48
-        expected = ID_CHECK[(digits @ ID_WEIGHTS) % 11]
-        wrong = expected != arr[:, 17]
-        # a birth date that does not exist is also wrong
-        births = pd.to_datetime(v[is18].str.slice(6, 14), format="%Y%m%d", errors="coerce")
-        bad_birth = births.isna().to_numpy()
-        idx = v[is18].index
-        reason[idx[wrong]] = "证件号码校验位错误 (id_number: bad check digit)"
-        reason[idx[bad_birth & ~wrong]] = "证件号码出生日期无效 (id_number: invalid birth date)"
-    bad = ~reason.isin(["", "old15"])
-    return v, bad, reason
-
-
-def _text_bytes(arr) -> tuple[np.ndarray, np.ndarray]:
-    """(start offsets with the end appended, UTF-8 bytes) of a text array without nulls."""
-    arr = arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
-    width = 8 if pa.types.is_large_string(arr.type) else 4
-    kind = np.int64 if width == 8 else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=kind, count=len(arr) + 1, offset=arr.offset * width)
-    data = arr.buffers()[2]
-    if data is None:
-        return offsets.astype(np.int64), np.zeros(0, dtype=np.uint8)
-    return offsets.astype(np.int64), np.frombuffer(data, dtype=np.uint8)
-
-
-def _digit_rows(starts: np.ndarray, data: np.ndarray, width: int, last_x: bool) -> tuple[np.ndarray, np.ndarray]:
-    """For cells of ``width`` bytes starting at ``starts``: (all digits, the byte matrix)."""
-    if not len(starts):
-        return np.zeros(0, dtype=bool), np.zeros((0, width), dtype=np.uint8)
-    if starts[-1] - starts[0] == width * (len(starts) - 1):  # back to back: a plain reshape
-        chars = data[starts[0] : starts[0] + width * len(starts)].reshape(-1, width)
-    else:
-        chars = np.lib.stride_tricks.sliding_window_view(data, width)[starts]
-    values = chars - np.uint8(48)  # wraps below "0", so one comparison finds the digits
-    digit = values <= 9
-    if last_x:
-        digit[:, -1] |= chars[:, -1] == 88  # X
-    return digit.all(axis=1), chars
-
-
-def _check_id_numbers_ascii(v: pd.Series, arr) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """check_id_numbers for a column of ASCII text: the same answers, computed on the bytes."""
-    n = len(v)
-    offsets, data = _text_bytes(arr)
-    lengths = np.diff(offsets)
-    is18 = np.zeros(n, dtype=bool)
-    is15 = np.zeros(n, dtype=bool)
-    rows18 = np.flatnonzero(lengths == 18)
-    ok18, chars = _digit_rows(offsets[rows18], data, 18, True)
-    is18[rows18[ok18]] = True
-    rows15 = np.flatnonzero(lengths == 15)
-    ok15, _ = _digit_rows(offsets[rows15], data, 15, False)
-    is15[rows15[ok15]] = True
-    wrong_length = (lengths != 0) & ~is18 & ~is15
-    reason = np.full(n, "", dtype=object)
-    reason[wrong_length] = "证件号码应为18位 (id_number: must be 18 characters)"
-    reason[is15] = "old15"
-    bad = wrong_length
-    if is18.any():
-        chars = chars[ok18]
-        digits = chars[:, :17].astype(np.int64) - 48
-        wrong = ID_CHECK[(digits @ ID_WEIGHTS) % 11] != chars[:, 17]
-        bad_birth = ~_valid_yyyymmdd(digits[:, 6:14]) & ~wrong
-        rows = rows18[ok18]
-        reason[rows[wrong]] = "证件号码校验位错误 (id_number: bad check digit)"
-        reason[rows[bad_birth]] = "证件号码出生日期无效 (id_number: invalid birth date)"
-        bad = bad.copy()
-        bad[rows[wrong | bad_birth]] = True
-    return v, pd.Series(bad, index=v.index), pd.Series(reason, index=v.index, dtype=object)
-
-
 def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    fast = _parse_plain(values, _PLAIN_INT, "int")
-    if fast is not None:
-        return fast
-    return _per_value(values, _parse_int)
+    """Whole numbers as Int64 ("1,200" too); bad: a filled cell that is not a whole number."""
+    return _parse_number(values, _PLAIN_INT, "int", _parse_int)
 
 
 def _parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -267,10 +135,8 @@ def _parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    fast = _parse_plain(values, _PLAIN_DECIMAL, "float")
-    if fast is not None:
-        return fast
-    return _per_value(values, _parse_float)
+    """Numbers as Float64 ("1,200", "3500元" too); bad: a filled cell that is not a number."""
+    return _parse_number(values, _PLAIN_DECIMAL, "float", _parse_float)
 
 
 def _parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -280,9 +146,23 @@ def _parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return num.astype("Float64"), bad
 
 
+def _parse_number(
+    values: pd.Series,
+    pattern: str,
+    kind: str,
+    parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]],
+) -> tuple[pd.Series, pd.Series]:
+    """A column of plain numbers cast at once (_parse_plain), any other by ``parse`` once per
+    distinct value."""
+    fast = _parse_plain(values, pattern, kind)
+    if fast is not None:
+        return fast
+    return per_value(values, parse)
+
+
 def _plain_digits(arr) -> bool:
     """Every cell empty or 1-15 ASCII digits (which both _PLAIN patterns accept)."""
-    offsets, data = _text_bytes(arr)
+    offsets, data = text_bytes(arr)
     if np.diff(offsets).max(initial=0) > 15:
         return False
     used = data[offsets[0] : offsets[-1]]
@@ -291,11 +171,13 @@ def _plain_digits(arr) -> bool:
 
 def _parse_plain(values: pd.Series, pattern: str, kind: str) -> tuple[pd.Series, pd.Series] | None:
     """A column whose every cell is empty or a plain number: cast at once, nothing bad."""
-    arr = _arrow(values)
+    arr = arrow_of(values)
     if arr is None:
         return None
     blank = pc.equal(arr, "")
-    if not _plain_digits(arr) and not _all(pc.or_(blank, pc.match_substring_regex(arr, pattern))):
+    if not _plain_digits(arr) and not all_true(
+        pc.or_(blank, pc.match_substring_regex(arr, pattern))
+    ):
         return None
     filled = pc.if_else(blank, pa.scalar(None, arr.type), arr)
     if kind == "int":
@@ -307,7 +189,8 @@ def _parse_plain(values: pd.Series, pattern: str, kind: str) -> tuple[pd.Series,
 
 
 def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return _per_value(values, _parse_yes_no)
+    """True for a cell in YES, False for one in NO (blank included); bad: in neither."""
+    return per_value(values, _parse_yes_no)
 
 
 def _parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -327,7 +210,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     fast = _parse_iso_dates(values)
     if fast is not None:
         return fast
-    return _per_value(values, _parse_dates)
+    return per_value(values, _parse_dates)
 
 
 _ISO_DATE = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
@@ -337,10 +220,12 @@ def _parse_iso_dates(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """parse_dates for a column whose every cell is empty or YYYY-MM-DD (years 1900-2199),
     which the general code reads with ``to_datetime(format="%Y-%m-%d")`` and then keeps
     within 1900-01-01 … 2100-12-31: the same steps, once per distinct value."""
-    arr = _arrow(values)
+    arr = arrow_of(values)
     if arr is None or len(values) < 64:
         return None
-    if not _iso_shaped(arr) and not _all(pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, _ISO_DATE))):
+    if not _iso_shaped(arr) and not all_true(
+        pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, _ISO_DATE))
+    ):
         return None
     codes, uniques = pd.factorize(values)
     if len(uniques) * 2 > len(values):
@@ -360,7 +245,7 @@ def _parse_iso_dates(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
 
 def _iso_shaped(arr) -> bool:
     """Every cell empty or matching _ISO_DATE, told from the bytes (False: not sure)."""
-    offsets, data = _text_bytes(arr)
+    offsets, data = text_bytes(arr)
     lengths = np.diff(offsets)
     if not ((lengths == 0) | (lengths == 10)).all():
         return False
@@ -403,7 +288,7 @@ def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """YYYY-MM text from a month cell (YYYY-MM, YYYYMM, a date or an Excel serial)."""
-    return _per_value(values, _parse_month)
+    return per_value(values, _parse_month)
 
 
 def _parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -413,7 +298,7 @@ def _parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def split_multi(values: pd.Series) -> pd.Series:
     """Several values in one cell, split by 、 , ， ; ； or spaces, joined again by 、."""
-    return _per_value(values, _split_multi)
+    return per_value(values, _split_multi)
 
 
 def _split_multi(values: pd.Series) -> pd.Series:

@@ -1,0 +1,80 @@
+"""Issues of a table's rows, collected column by column; the rows with errors are marked bad."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import Issue
+from .headers import HOUSEHOLD_HEADERS
+from .readers import Table
+
+
+class Checker:
+    """Collects issues column by column, with the row number as Excel shows it."""
+
+    def __init__(self, table: Table, headers: dict[str, tuple[str, ...]] = HOUSEHOLD_HEADERS):
+        self.table = table
+        self.headers = headers
+        self.errors: list[Issue] = []
+        self.warnings: list[Issue] = []
+        self.bad = np.zeros(len(table.frame), dtype=bool)
+        self.reasons: dict[int, list[str]] = {}
+        self._raw: dict[str | None, pd.Series] = {}
+        self._excel_rows: np.ndarray | None = None
+
+    def raw(self, ident: str) -> pd.Series:
+        """A field's cells as read (text); "" in every row when the file has no such column."""
+        col = self.table.column_of(ident)
+        if col is None:
+            return pd.Series("", index=self.table.frame.index, dtype=object)
+        return self._column(col)
+
+    def _column(self, col: str) -> pd.Series:
+        if col not in self._raw:
+            self._raw[col] = self.table.frame[col].astype(str)
+        return self._raw[col]
+
+    def flag(
+        self,
+        ident: str,
+        mask: pd.Series | np.ndarray,
+        reason: str,
+        warning: bool = False,
+        column: str | None = None,
+    ) -> None:
+        """``reason`` for the rows of ``mask``: errors (those rows become bad, and the reason goes
+        to the rejects file) or, with ``warning``, warnings. ``column``: read and report that
+        column of the file instead of the field's."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        header = column or self.table.column_of(ident) or self.headers.get(ident, (ident,))[0]
+        raw = self.raw(ident) if column is None else self._column(column)
+        rows = np.flatnonzero(mask)
+        if self._excel_rows is None:
+            self._excel_rows = self.table.excel_rows.to_numpy()
+        excel_rows = self._excel_rows[rows].tolist()
+        values = raw.take(rows).tolist()
+        severity = "warning" if warning else "error"
+        issues = [
+            Issue(
+                file=self.table.file,
+                sheet=self.table.sheet,
+                row=int(row),
+                column=header,
+                field=ident,
+                value=value,
+                reason=reason,
+                severity=severity,
+            )
+            for row, value in zip(excel_rows, values, strict=True)
+        ]
+        if warning:
+            self.warnings.extend(issues)
+            return
+        self.errors.extend(issues)
+        self.bad[rows] = True
+        text = f"{header}: {reason}"
+        for i in rows.tolist():
+            self.reasons.setdefault(i, []).append(text)
