@@ -38,6 +38,8 @@ LABELS: dict[str, str] = {
     "township_name": "乡镇名称",
     "county_code": "县编码",
     "county_name": "县名称",
+    "city_name": "市名称",
+    "province_name": "省名称",
     "grid_worker": "网格员",
     "worker_phone": "联系电话",
 }

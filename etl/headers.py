@@ -16,6 +16,8 @@ GRID_HEADERS: dict[str, tuple[str, ...]] = {
     "township_name": ("乡镇名称",),
     "county_code": ("县编码", "旗县编码"),
     "county_name": ("县名称", "旗县名称"),
+    "city_name": ("市名称", "地市名称", "盟市名称", "州名称"),
+    "province_name": ("省名称", "省份名称"),
     "grid_worker": ("网格员",),
     "worker_phone": ("联系电话", "网格员电话"),
 }

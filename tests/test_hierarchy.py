@@ -81,7 +81,9 @@ def test_cities_and_provinces_are_named_by_the_layer_or_keep_their_codes(store, 
     load_tiny_grids(store)
     assert store.unit("1522").name == "1522" and store.unit("15").name == "15"
     with store.write() as conn:
-        store.upsert_grids(conn, other_county_grids(city_name="呼伦贝尔市", province_name="内蒙古自治区"))
+        store.upsert_grids(
+            conn, other_county_grids(city_name="呼伦贝尔市", province_name="内蒙古自治区")
+        )
     assert store.unit("1507").name == "呼伦贝尔市"
     assert store.unit("15").name == "内蒙古自治区"
     assert store.unit("1522").name == "1522"  # not named yet
@@ -167,7 +169,10 @@ def test_the_province_page_and_a_city_page_list_their_children_with_their_figure
     assert status == 200
     for city in store.children_stats("15", month):
         # its row of the ranking: name, level, monitored households and persons
-        row = [city["unit"]["name"], *(f'"{city["monitored"][k]:,}"' for k in ("households", "persons"))]
+        row = [
+            city["unit"]["name"],
+            *(f'"{city["monitored"][k]:,}"' for k in ("households", "persons")),
+        ]
         assert f'"children":"{row[0]}"' in body, row
         start = body.index(f'"children":"{row[0]}"', body.index("rg-ranking") - 3000)
         assert all(cell in body[start : start + 600] for cell in row[1:]), row
@@ -185,3 +190,35 @@ def test_the_province_page_and_a_city_page_list_their_children_with_their_figure
     assert response.status_code == 200
     assert sorted(f["id"] for f in response.get_json()["features"]) == ["1507", "1522"]
     store.dispose()
+
+
+def test_a_grid_file_names_its_city_and_province_in_chinese_columns(store, tmp_path):
+    from etl.grids import load_grids
+    from tests.factories import tiny_grids
+
+    grids = tiny_grids().rename(
+        columns={
+            "grid_code": "网格编码",
+            "grid_name": "网格名称",
+            "village_code": "村编码",
+            "village_name": "村名称",
+            "village_kind": "村类型",
+            "township_code": "乡镇编码",
+            "township_name": "乡镇名称",
+            "county_code": "县编码",
+            "county_name": "县名称",
+            "grid_worker": "网格员",
+            "worker_phone": "联系电话",
+        }
+    )
+    grids["市名称"] = "兴安盟"
+    grids["省名称"] = "内蒙古自治区"
+    path = tmp_path / "grids.geojson"
+    grids.to_file(path, driver="GeoJSON")
+    result = load_grids(store, path)
+    assert result.rows_rejected == 0
+    assert store.unit("1522").name == "兴安盟" and store.unit("1522").level == "city"
+    assert store.unit("15").name == "内蒙古自治区"
+    assert [u.code for u in store.lineage("152223101")] == ["15", "1522", "152223", "152223101"]
+    # one county: the database still opens at the county
+    assert store.default_unit().code == "152223"

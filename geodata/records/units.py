@@ -36,6 +36,8 @@ GRID_COLUMNS = (
     "county_name",
     "grid_worker",
     "worker_phone",
+    "city_name",  # optional: the levels above the county are named by these, else by code
+    "province_name",
 )
 
 
