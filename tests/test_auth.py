@@ -131,6 +131,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     county = store.unit("152223")
     assert county is not None
     assert store.default_unit() == store.unit("15")  # two cities: the province
+    assert (store.unit("15").name, store.unit("1522").name) == ("内蒙古自治区", "兴安盟")  # the demo's
     townships = store.children(county.code)
     villages = {t.code: store.children(t.code) for t in townships}
     t0 = townships[0]

@@ -11,7 +11,7 @@ import pyogrio
 
 from etl.headers import GRID_HEADERS, SITE_HEADERS
 
-from .parameters import COUNTY_NAME, DEMO_NOTE
+from .parameters import CITY_NAME, COUNTY_NAME, DEMO_NOTE, PROVINCE_NAME
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -31,12 +31,9 @@ def _write_sites(sites: pd.DataFrame, path: Path) -> None:
 
 def _write_grids(g: gpd.GeoDataFrame, path: Path, end_month: str) -> None:
     """The grid layer as a GeoPackage (layer ``grids``, EPSG:4326) with the Chinese headers."""
-    cols = [
-        "grid_code", "grid_name", "village_code", "village_name", "village_kind", "township_code",
-        "township_name", "county_code", "county_name", "grid_worker", "worker_phone",
-    ]  # fmt: skip
+    g = g.assign(city_name=CITY_NAME, province_name=PROVINCE_NAME)
     out = gpd.GeoDataFrame(
-        {GRID_HEADERS[c][0]: g[c].astype(str).to_numpy() for c in cols},
+        {names[0]: g[c].astype(str).to_numpy() for c, names in GRID_HEADERS.items()},
         geometry=g.geometry.to_numpy(),
         crs="EPSG:4326",
     )

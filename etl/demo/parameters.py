@@ -8,6 +8,8 @@ import math
 DEMO_NOTE = "演示数据：随机生成的示例县，姓名、证件号码、电话、收入均为虚构，不是真实信息"
 COUNTY_CODE = "152223"
 COUNTY_NAME = "扎赉特旗"
+CITY_NAME = "兴安盟"  # the levels above the county (1522, 15)
+PROVINCE_NAME = "内蒙古自治区"
 COUNTY_AREA_KM2 = 11_000.0
 # centre of the outline (the real banner spans about 121.3-123.6 E, 46.0-47.4 N)
 CENTER_LON, CENTER_LAT = 122.5, 46.7

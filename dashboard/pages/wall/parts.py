@@ -52,9 +52,9 @@ def as_of_text(as_of: str | None) -> str:
 
 def tour_order(loaders: Loaders, root: Unit) -> list[str]:
     """The tour's playlist: the wall's home unit (the county), then its children (the
-    townships) by code."""
+    townships; a province's cities, a city's counties) by code."""
     child = CHILD_LEVEL.get(root.level)
-    if child not in ("township", "village"):  # a village's grids are not toured one by one
+    if child is None or child == "grid":  # a village's grids are not toured one by one
         return [root.code]
     units = loaders.units()
     children = sorted(
