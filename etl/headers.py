@@ -28,6 +28,11 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
     "head_name": ("户主姓名",),
     "id_number": ("证件号码", "户主证件号码", "身份证号码"),
     "grid_code": ("网格编码",),
+    # the place by name (national export) or village code: when a row has no 网格编码
+    "county_name": ("县(市、区、旗)", "县(市、区)", "县名称", "旗县名称", "县"),
+    "township_name": ("乡(镇)", "乡(镇、街道)", "乡镇名称", "乡镇", "乡镇(街道)"),
+    "village_name": ("行政村", "村名称", "行政村名称", "村(社区)名称", "村(社区)"),
+    "village_code": ("村编码", "行政村编码", "村(社区)编码", "社区编码"),
     "persons": ("家庭人口数",),
     "household_type": ("户类型",),
     "category": ("监测对象类别",),

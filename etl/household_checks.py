@@ -15,6 +15,8 @@ from geodata.schema import HOUSEHOLD_COLUMNS
 from .checker import Checker
 from .errors import Issue, LoadError
 from .headers import HOUSEHOLD_HEADERS
+from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
+from .places import resolve_places
 from .readers import Table
 from .text_columns import duplicated, map_values, none_if_blank, repeat_text
 from .validate import (
@@ -180,34 +182,18 @@ def validate_households(
         "15位旧证件号码, 已接受并标记 (id_number: old 15-digit number, flagged)",
         warning=True,
     )
+    # Excel habits: an ID number typed into a number cell has lost its last digits
+    cut, cut000 = excel_cut_ids(ids, table.number_cells.get(table.column_of("id_number") or ""))
+    ck.flag("id_number", cut, NUMBER_CELL_REASON)
+    ck.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
     out["id_number"] = none_if_blank(ids, absent=not table.column_of("id_number"))
     out["id_flag"] = np.where(old15, "old15", None)
 
-    # the grid, and the units above it
-    grids = grid_index.set_index("grid_code")
-    known = c["grid_code"].isin(grids.index)
-    ck.flag("grid_code", c["grid_code"] == "", "网格编码为空 (grid_code: required)")
-    ck.flag(
-        "grid_code",
-        (c["grid_code"] != "") & ~known,
-        "网格编码不存在, 请先加载网格 (grid_code: not a loaded grid)",
-    )
-    out["grid_code"] = c["grid_code"]
-    codes, uniques = pd.factorize(c["grid_code"])
-    units_of = (
-        grids.reindex(uniques)
-        if len(grids) and not (codes < 0).any() and grids.index.is_unique
-        else None
-    )
-    for col in ("village_code", "township_code", "county_code"):
-        if not len(grids):
-            out[col] = None
-        elif units_of is None:
-            out[col] = c["grid_code"].map(grids[col])
-        else:  # the same as .map(grids[col]), looked up once per grid
-            out[col] = pd.Series(
-                units_of[col].take(codes).array, index=out.index, name=c["grid_code"].name
-            )
+    # the grid, and the units above it: the file's grid, village code or names, or the
+    # stored grid assignment (etl.places)
+    places = resolve_places(table, c, ck, grid_index, store)
+    for col in ("grid_code", "village_code", "township_code", "county_code"):
+        out[col] = places[col]
 
     persons, bad = parse_int(c["persons"])
     ck.flag("persons", bad, "家庭人口数应为整数 (persons: not an integer)")

@@ -14,17 +14,46 @@ from geodata import Store
 
 from .checker import Checker
 from .checksums import single_file_sha256 as _sha256  # also imported by etl.sites, etl.signals
-from .errors import LoadError, LoadReport
+from .errors import Issue, LoadError, LoadReport
 from .headers import HOUSEHOLD_HEADERS
 from .household_checks import validate_households
-from .readers import read_table
+from .readers import Table, read_table
 from .rejects import reject_path, write_rejects
 
 __all__ = ["Checker", "load_households", "reject_path", "validate_households", "write_rejects"]
 
-REQUIRED = ["household_id", "head_name", "grid_code", "persons"]
+# the place: 网格编码, else 村编码 or 县/乡/村 names, else the stored grid assignment (etl.places)
+REQUIRED = ["household_id", "head_name", "persons"]
 
 Progress = Callable[[str, int, int], None]
+
+
+def _read(path: Path, sheet: str | None) -> Table:
+    """The household table; a file missing required columns is told all of them, the place
+    (网格编码, or 村编码 / 行政村) among them when it has none."""
+    try:
+        return read_table(path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet)
+    except LoadError as exc:
+        missing = {i.field for i in exc.issues if i.field in REQUIRED}
+        if not missing:
+            raise
+        try:
+            fields = set(read_table(path, HOUSEHOLD_HEADERS, ["household_id"], sheet=sheet).fields.values())
+        except LoadError:
+            fields = set()
+        if fields & {"grid_code", "village_code", "village_name"}:
+            raise
+        place = Issue(
+            str(path),
+            None,
+            "网格编码",
+            "grid_code",
+            None,
+            "缺少必填列 网格编码, 或 村编码 / 行政村 (grid_code: required column missing; or "
+            "village_code, or place names)",
+            exc.issues[0].sheet,
+        )
+        raise LoadError(str(path), [*exc.issues, place]) from None
 
 
 def load_households(
@@ -45,7 +74,7 @@ def load_households(
     path = Path(path)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-sha256") as pool:
         sha_future = pool.submit(_sha256, path)  # hashing releases the GIL: done while reading
-        table = read_table(path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet)
+        table = _read(path, sheet)
         rows, ck = validate_households(
             table,
             month=month,

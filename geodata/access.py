@@ -302,7 +302,7 @@ class ScopedStore:
         row = self.store.household(month, household_id)
         if row is None:
             return None
-        self.check(row["grid_code"])
+        self.check(row["grid_code"] or row["village_code"])  # no grid: its village
         self._households_allowed(household_id)
         show = unmask and self.principal.sees_unmasked
         if not show:

@@ -15,6 +15,9 @@ Definitions (also in README.md):
   unit; households_with_labour: relocated households with labour_count >= 1;
   employment_coverage: the share of those with at least one member employed.
 - risk_level: the highest open level (red > yellow > blue) among its households, else "none".
+- unassigned: households with no grid (未分配网格: left out of the grid assignment, or from
+  a file with no grid code) and their persons; they count in their village, township and
+  county like any other, and a grid's own figures have none.
 - warnings: department warnings (部门预警) that occurred in the month, on households of the unit:
   signals, the households they concern, and of those the households not monitored in this
   month's snapshot (unmonitored_households: to be checked, 待核查); by_department counts signals.
@@ -63,6 +66,7 @@ def empty_figures() -> dict[str, Any]:
         "new_this_month": {"identified": dict(zero), "eliminated": dict(zero)},
         "risk_level": "none",
         "monitored_share": {"persons": None},
+        "unassigned": dict(zero),
         "sites": {
             "count": 0,
             "relocated_households": 0,
@@ -116,6 +120,7 @@ def _flags(df: pd.DataFrame, month: str, lines: Lines) -> pd.DataFrame:
     add("new_identified", new_identified)
     add("new_eliminated", new_eliminated)
     add("relocated", relocated)
+    add("unassigned", df["grid_code"].isna().to_numpy() | (df["grid_code"] == "").to_numpy())
     cols["below_monitoring_h"] = (
         (income < lines.monitoring).fillna(False).to_numpy().astype("int64")
     )
@@ -157,6 +162,7 @@ def _figures_from_row(row: dict[str, Any]) -> dict[str, Any]:
         new_this_month={"identified": hp("new_identified"), "eliminated": hp("new_eliminated")},
         risk_level=_RANK_LEVEL[int(row["risk_rank"])],
         monitored_share={"persons": _ratio(monitored["persons"], int(row["all_p"]))},
+        unassigned=hp("unassigned"),
     )
     labour = int(row["labour_h"])
     fig["sites"] = {

@@ -29,7 +29,7 @@ from . import schema
 from .model import Lines
 
 # the version of the figures compute_month writes: part of every fingerprint
-FIGURES_VERSION = 3  # 3: a cause named twice by a household counts it once
+FIGURES_VERSION = 4  # 3: a cause named twice by a household counts it once; 4: unassigned
 ANY_PROVINCE = ""
 
 

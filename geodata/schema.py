@@ -220,10 +220,21 @@ signals = sa.Table(
     sa.Column("occurred_on", sa.Date, primary_key=True),
     sa.Column("month", sa.Text, nullable=False),
     sa.Column("amount", sa.Float),
-    sa.Column("grid_code", sa.Text, nullable=False),
+    sa.Column("grid_code", sa.Text),  # NULL for a household with no grid (0008)
     sa.Column("village_code", sa.Text),
     sa.Column("township_code", sa.Text),
     sa.Column("county_code", sa.Text),
+)
+
+# 网格户对应表 (schema 0008): the grid of each household, from the county's grid system; it holds
+# for every month until a later file changes it. households.grid_code and signals.grid_code
+# may be NULL from 0008 on: a household with no grid counts in its village and above.
+grid_assignments = sa.Table(
+    "grid_assignments",
+    metadata,
+    sa.Column("household_id", sa.Text, primary_key=True),
+    sa.Column("grid_code", sa.Text, nullable=False),
+    sa.Column("assigned_at", sa.DateTime, nullable=False),
 )
 
 users = sa.Table(

@@ -3,7 +3,8 @@
 ``Store`` is made of:
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
-- ``geodata.records``: SQL per entity (units, households, sites, signals, loads);
+- ``geodata.records``: SQL per entity (units, households, grid assignments, sites, signals,
+  loads);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
 - ``geodata.readmodel.ReadModel``: the reads of the stored figures.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from .database import Database, StoreError, normalize_url
 from .materialize import FiguresPipeline
 from .readmodel import ReadModel
+from .records.assignments import AssignmentRecords
 from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
 from .records.signals import SignalRecords
@@ -29,6 +31,7 @@ class Store(
     FiguresPipeline,
     UnitRecords,
     HouseholdRecords,
+    AssignmentRecords,
     SiteRecords,
     SignalRecords,
     LoadRecords,

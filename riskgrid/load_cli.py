@@ -1,5 +1,5 @@
-"""``riskgrid load``: grids, households, resettlement sites and department warnings from
-files, each load reported (rows read, loaded, rejected, warnings) with its exit code."""
+"""``riskgrid load``: grids, households, grid assignments, resettlement sites and department
+warnings from files, each load reported (rows read, loaded, rejected, warnings) with its exit code."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .cli_common import DbOption, _settings, console, err, open_store
 
 load_app = typer.Typer(
-    help="加载数据 Load grids, households, resettlement sites or department warnings.",
+    help="加载数据 Load grids, households, grid assignments, resettlement sites or department warnings.",
     no_args_is_help=True,
 )
 
@@ -127,6 +127,20 @@ def load_households_cmd(
             skip_invalid=skip_invalid,
             progress=progress,
         )
+
+
+@load_app.command("assignments")
+def load_assignments_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV or XLSX of 户编号 -> 网格编码 (网格户对应表)")],
+    sheet: SheetOption = None,
+    skip_invalid: SkipInvalidOption = False,
+    db: DbOption = None,
+) -> None:
+    """加载网格户对应表 Load the county grid system's household -> grid assignment."""
+    from etl.assignments import load_assignments
+
+    store = open_store(_settings(db))
+    _run_load(load_assignments, store, path, sheet=sheet, skip_invalid=skip_invalid)
 
 
 @load_app.command("sites")

@@ -39,6 +39,8 @@ def print_stats(stats: dict[str, Any]) -> None:
         table.add_row(escape(f"{h.label} {h.key}"), escape(value))
     hp = lambda d: f"{d['households']:,} 户 / {d['persons']:,} 人"  # noqa: E731
     table.add_row("网格 grids", f"{stats['grids']:,}")
+    if unit["level"] != "grid" and "unassigned" in stats:
+        table.add_row("未分配网格 unassigned", hp(stats["unassigned"]))
     table.add_row("已消除风险 eliminated", hp(stats["eliminated"]))
     for cat, label in CATEGORY_LABELS.items():
         table.add_row(f"{label} {cat}", hp(stats["by_category"][cat]))

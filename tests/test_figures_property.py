@@ -175,6 +175,8 @@ def scenarios(
                 "employed_count": draw(st.sampled_from((None, 0, 1, 3))),
             }
         )
+        if draw(st.integers(0, 4)) == 0:  # 未分配网格: in its village, in no grid
+            households[-1]["grid_code"] = None
 
     signals = []
     ids = [h["household_id"] for h in households] + ["HX0001", "HX0002"]
@@ -439,6 +441,7 @@ def expected_unit(unit: dict[str, Any], sc: dict[str, Any]) -> dict[str, Any]:
         "monitored_share": {
             "persons": ratio(hp(monitored)["persons"], sum(h["persons"] for h in mine))
         },
+        "unassigned": hp([h for h in mine if not h.get("grid_code")]),
         "sites": {"count": sum(1 for s in sc["sites"] if s.get(key) == code), **relocation(mine)},
         "warnings": {
             "signals": len(signals),
@@ -520,6 +523,7 @@ HP_FIGURES = [
 ]
 HP_FIGURES += [f"open_by_level.{lv}" for lv in ("red", "yellow", "blue")]
 HP_FIGURES += [f"by_category.{c}" for c in CATEGORIES]
+HP_FIGURES += ["unassigned"]  # adds up from the village on (a grid has none)
 COUNTS = ["households", "persons", "grids", "below_monitoring_line.households"]
 COUNTS += ["below_observation_line.households"]
 COUNTS += [f"{f}.{k}" for f in HP_FIGURES for k in ("households", "persons")]
@@ -545,6 +549,14 @@ def test_a_parent_adds_up_its_children(sc):
         parent = per_unit[unit["code"]]
         kids = [per_unit[u["code"]] for u in sc["units"] if u["parent_code"] == unit["code"]]
         assert kids, unit["code"]
+        if unit["level"] == "village":
+            # a village is its grids and its households with no grid (未分配网格)
+            alone = [h for h in sc["households"] if h["village_code"] == unit["code"] and not h["grid_code"]]
+            assert parent["unassigned"] == hp(alone)
+            assert parent["households"] == sum(k["households"] for k in kids) + len(alone)
+            assert parent["persons"] == sum(k["persons"] for k in kids) + hp(alone)["persons"]
+            if alone:
+                continue
         for path in COUNTS:
             assert at(parent, path) == sum(at(k, path) for k in kids), (unit["code"], path)
         assert Counter(parent["by_cause"]) == sum((Counter(k["by_cause"]) for k in kids), Counter())

@@ -94,7 +94,7 @@ def household_layout(household_id: str | None, month: str | None, full: bool = F
     if record is None:
         return messages.household_not_found()
     access_log.info("household viewed: %s month %s", household_id, resolved)
-    lineage = loaders.lineage(record["grid_code"])
+    lineage = loaders.lineage(record["grid_code"] or record["village_code"])  # 未分配网格: its village
     rows = [
         html.Div([html.Dt(label), html.Dd(text)], className="rg-field")
         for label, text in household_fields(record, masked=not unmask)

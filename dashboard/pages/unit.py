@@ -149,6 +149,24 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
             className="rg-charts",
         ),
         tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
+        *unassigned_note(unit, stats),
+    ]
+
+
+def unassigned_note(unit: Unit, stats: dict[str, Any]) -> list[Component]:
+    """Below a village's grid ranking: its households in no grid (未分配网格) and their count;
+    nothing when every household has a grid."""
+    alone = stats.get("unassigned") or {"households": 0, "persons": 0}
+    if unit.level != "village" or not alone["households"]:
+        return []
+    return [
+        html.P(
+            f"未分配网格：{alone['households']:,} 户，{alone['persons']:,} 人"
+            "（计入本村，不在任何网格）",
+            id="unit-unassigned",
+            className="rg-hint",
+            **{"data-households": str(alone["households"])},
+        )
     ]
 
 

@@ -174,20 +174,20 @@ class HouseholdRecords:
 
     def household_grids(self, household_id: str, month: str | None) -> set[str]:
         """The grid(s) of a household in ``month``; when it has none there, of any month (a
-        household may move between grids). Empty for an unknown household."""
+        household may move between grids). Empty for an unknown household. A household with
+        no grid (未分配网格) gives its village instead: the smallest unit it lies in."""
         h = schema.households
+        place = sa.func.coalesce(h.c.grid_code, h.c.village_code)
         with self.engine.connect() as conn:
             grids = set(
                 conn.execute(
-                    sa.select(h.c.grid_code).where(
-                        h.c.month == month, h.c.household_id == household_id
-                    )
+                    sa.select(place).where(h.c.month == month, h.c.household_id == household_id)
                 ).scalars()
             )
             if not grids:
                 grids = set(
                     conn.execute(
-                        sa.select(h.c.grid_code).where(h.c.household_id == household_id).distinct()
+                        sa.select(place).where(h.c.household_id == household_id).distinct()
                     ).scalars()
                 )
         return grids
