@@ -43,13 +43,8 @@ def _decodes(chunks: list[bytes], encoding: str) -> bool:
     return True
 
 
-def detect_dbf_encoding(raw: bytes) -> str | None:
-    """The text encoding of a .dbf from its bytes: "UTF-8", "GBK", "GB18030" or None.
-
-    Looks at the field names in the header and every field of every record. Bytes that are
-    valid UTF-8 (including plain ASCII) give "UTF-8"; otherwise GBK (then GB18030), the
-    encoding of Chinese GIS desktops; None when neither fits.
-    """
+def _text_chunks(raw: bytes) -> list[bytes]:
+    """The field names and every non-ASCII field of every record of a .dbf."""
     fields, header_len, record_len = _dbf_fields(raw)
     chunks = [name for name, _ in fields]
     if record_len and fields:
@@ -63,6 +58,17 @@ def detect_dbf_encoding(raw: bytes) -> str | None:
                 pos += length
     else:
         chunks.append(raw[header_len:])
+    return chunks
+
+
+def detect_dbf_encoding(raw: bytes) -> str | None:
+    """The text encoding of a .dbf from its bytes: "UTF-8", "GBK", "GB18030" or None.
+
+    Looks at the field names in the header and every field of every record. Bytes that are
+    valid UTF-8 (including plain ASCII) give "UTF-8"; otherwise GBK (then GB18030), the
+    encoding of Chinese GIS desktops; None when neither fits.
+    """
+    chunks = _text_chunks(raw)
     for encoding in ("UTF-8", "GBK", "GB18030"):
         if _decodes(chunks, encoding):
             return encoding
@@ -100,12 +106,27 @@ def cpg_codec(text: str) -> str | None:
         return None
 
 
-def shapefile_encoding(cpg: bytes | None, dbf: bytes | None) -> tuple[str, str | None]:
-    """(codec, warning) for the text of a .dbf: the .cpg's if it names one, else detected."""
+def shapefile_encoding(cpg: bytes | None, dbf: bytes | None) -> tuple[str | None, str | None]:
+    """(codec, note) for the text of a .dbf: the .cpg's if it names one and the bytes decode
+    so, else detected. A note with a codec is a warning; with no codec (a .cpg the bytes do
+    not fit and no encoding that does), an error: the layer is refused."""
     if cpg is not None:
         codec = cpg_codec(cpg.decode("ascii", errors="ignore"))
         if codec is not None:
-            return codec, None
+            if dbf is None or _decodes(_text_chunks(dbf), codec):
+                return codec, None
+            # a .cpg that says UTF-8 over GBK bytes (or the like): believe the bytes
+            detected = detect_dbf_encoding(dbf)
+            said = cpg.decode("ascii", errors="replace").strip()
+            if detected is None:
+                return None, (
+                    f".dbf 文字不是 .cpg 所写的 {said} 编码, 也不是 UTF-8 或 GBK: 无法读取, 请更正 .cpg "
+                    f"(encoding: the .dbf text is not {said} as its .cpg says, nor UTF-8 or GBK)"
+                )
+            return codecs.lookup(detected).name, (
+                f".dbf 文字不是 .cpg 所写的 {said} 编码, 按检测到的 {detected} 读取, 请核对名称 "
+                f"(encoding: the .dbf text is not {said} as its .cpg says; read as detected {detected})"
+            )
     detected = detect_dbf_encoding(dbf) if dbf is not None else "UTF-8"
     if detected is None:
         reason = (

@@ -83,6 +83,8 @@ def resolve_source(
                     encoding, note = shapefile_encoding(
                         zf.read(cpg) if cpg else None, zf.read(dbf) if dbf else None
                     )
+                    if note and encoding is None:
+                        return None, [grid_issue(file, note, field="encoding")]
                     if note:
                         warnings.append(
                             grid_issue(file, note, field="encoding", severity="warning")
@@ -97,6 +99,8 @@ def resolve_source(
         cpg = sidecars[".cpg"].read_bytes() if ".cpg" in sidecars else None
         dbf = sidecars[".dbf"].read_bytes() if ".dbf" in sidecars else None
         encoding, note = shapefile_encoding(cpg, dbf)
+        if note and encoding is None:
+            return None, [grid_issue(file, note, field="encoding")]
         if note:
             warnings.append(grid_issue(file, note, field="encoding", severity="warning"))
         source = LayerSource(str(path), None, encoding, True)

@@ -48,7 +48,8 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
     "relocated": ("是否易地搬迁户",),
     "site_code": ("安置点编码",),
     "labor_count": ("劳动力人数",),
-    "employed_count": ("务工就业人数",),
+    # 其中务工 under 劳动力人数 in a two-row header joins to 劳动力人数其中务工
+    "employed_count": ("务工就业人数", "劳动力人数其中务工", "劳动力人数其中:务工", "其中务工人数"),
     "lon": ("经度",),
     "lat": ("纬度",),
 }

@@ -114,3 +114,33 @@ def _check_id_numbers_ascii(v: pd.Series, arr) -> tuple[pd.Series, pd.Series, pd
         bad = bad.copy()
         bad[rows[wrong | bad_birth]] = True
     return v, pd.Series(bad, index=v.index), pd.Series(reason, index=v.index, dtype=object)
+
+
+NUMBER_CELL_REASON = (
+    "证件号码是数字单元格, Excel 只保留15位有效数字, 后几位已丢失: 请把该列设置为文本格式后重新录入 "
+    "(id_number: typed into a number cell, Excel keeps 15 significant digits so the last digits "
+    "are lost; format the column as text, 设置为文本格式, and enter them again)"
+)
+TRAILING_000_REASON = (
+    "证件号码以000结尾, 可能是 Excel 按数字保存时丢失了后几位: 请核对, 该列应设置为文本格式 "
+    "(id_number: ends in 000, perhaps cut by Excel to 15 digits; check it, format the column as text)"
+)
+
+
+def excel_cut_ids(values: pd.Series, number_cells: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(errors, warnings) for ID numbers Excel may have cut to 15 significant digits: an
+    18-digit number that arrived as a number cell (error), and one ending in 000 (warning:
+    a column formatted as text after the digits were lost looks like that)."""
+    n = len(values)
+    errors, warnings = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    v = values.astype(str)
+    ends = v.str.endswith("000").to_numpy(dtype=bool)
+    number = np.zeros(n, dtype=bool) if number_cells is None else np.asarray(number_cells, dtype=bool)
+    rows = np.flatnonzero(ends | number)  # few: the only rows that can be either
+    if not len(rows):
+        return errors, warnings
+    eighteen = v.iloc[rows].str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).to_numpy(dtype=bool)
+    rows = rows[eighteen]
+    errors[rows] = number[rows]
+    warnings[rows] = ~number[rows]
+    return errors, warnings

@@ -12,7 +12,8 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ import pyarrow.csv as pacsv
 
 from .errors import Issue, LoadError
 from .headers import find_header_row, map_headers
+from .sheets import header_rows, join_header, open_sheet, suggest_sheet
 
 
 @dataclass
@@ -34,6 +36,9 @@ class Table:
     frame: pd.DataFrame  # original headers as columns, text cells ("" for empty), no empty rows
     fields: dict[str, str]  # original header -> identifier
     excel_rows: pd.Series  # the row number as Excel shows it, per frame row
+    # header -> which frame rows were number cells (not text) in the sheet, for the columns of
+    # NUMBER_CELL_FIELDS: an 18-digit ID number typed into a number cell lost its last digits
+    number_cells: dict[str, np.ndarray] = field(default_factory=dict)
 
     def column_of(self, ident: str) -> str | None:
         for header, f in self.fields.items():
@@ -66,6 +71,10 @@ def _cell_text(value: object) -> str:
             return ""
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
+        if value.is_integer() and abs(value) < 1e30:
+            # its digits as Excel shows them (1522231000010010, 152223199001011000): the
+            # shortest repr's digits, not float noise (…008) and no exponent
+            return str(int(Decimal(repr(value))))
         return repr(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
@@ -76,24 +85,8 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _rows_from_xlsx(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
-    names = book.sheet_names
-    if sheet is None:
-        name = names[0]
-    elif sheet in names:
-        name = sheet
-    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-        name = names[int(sheet) - 1]
-    else:
-        raise LoadError(
-            str(path),
-            [Issue(str(path), None, None, None, sheet, f"找不到工作表 (sheet: not found; sheets: {', '.join(names)})")],
-        )
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return rows, name
+# fields whose number cells are remembered (Table.number_cells)
+NUMBER_CELL_FIELDS = ("id_number",)
 
 
 def _text_column(values: Sequence[object]) -> pa.Array:
@@ -106,12 +99,23 @@ def _text_column(values: Sequence[object]) -> pa.Array:
         return pa.array([_cell_text(v) for v in values], type=pa.large_string())
 
 
-def _xlsx_frame(header: list[object], body: list[list[object]]) -> pd.DataFrame:
-    """The rows below the header as a frame of text columns, as wide as the header."""
+def _xlsx_frame(
+    header: list[object],
+    body: list[list[object]],
+    watch: Sequence[int] = (),
+    numbers: dict[int, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The rows below the header as a frame of text columns, as wide as the header. For the
+    columns in ``watch``, ``numbers`` gets which rows held a number cell (any found)."""
     width = len(header)
     if any(len(r) != width for r in body):
         body = [(list(r) + [""] * width)[:width] for r in body]
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
+    for i in watch:
+        if numbers is not None and i < width:
+            mask = np.fromiter((isinstance(v, (int, float)) and not isinstance(v, bool) for v in columns[i]), bool, len(columns[i]))
+            if mask.any():
+                numbers[i] = mask
     frame = pd.DataFrame(
         {i: pd.arrays.ArrowStringArray(_text_column(col), dtype=_STR) for i, col in enumerate(columns)}
     )
@@ -131,13 +135,27 @@ def read_table(
     file = str(path)
     suffix = path.suffix.lower()
     sheet_name: str | None = None
+    numbers: dict[int, np.ndarray] = {}
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        rows, sheet_name = _rows_from_xlsx(path, sheet)
-        head_rows = [[_cell_text(v) for v in row] for row in rows[:15]]
+        found = open_sheet(path, sheet)
+        rows, sheet_name = found.rows, found.name
+        head_rows = [[_cell_text(v) for v in row] for row in rows[:16]]
         header_idx = find_header_row(head_rows, spec, required)
         if header_idx is None:
-            raise _no_header(file, spec, required, head_rows, sheet_name)
-        frame = _xlsx_frame(head_rows[header_idx], rows[header_idx + 1 :])
+            error = _no_header(file, spec, required, head_rows, sheet_name)
+            hint = suggest_sheet(
+                found,
+                lambda r: find_header_row([[_cell_text(v) for v in x] for x in r], spec, required) is not None,
+                file,
+            )
+            raise LoadError(file, [*error.issues, hint] if hint else error.issues)
+        top, bottom = header_rows(found.merged, header_idx, len(head_rows[header_idx]))
+        header = head_rows[header_idx]
+        if top < bottom < len(head_rows):
+            header = join_header(head_rows[top], head_rows[bottom], spec)
+            header_idx = bottom  # the data starts below the header's last row
+        watch = [i for i, ident in map_headers(header, spec).items() if ident in NUMBER_CELL_FIELDS]
+        frame = _xlsx_frame(header, rows[header_idx + 1 :], watch, numbers)
     elif suffix in (".csv", ".txt", ".tsv"):
         data = path.read_bytes()
         try:  # what detect_encoding would say, decoding only once
@@ -184,8 +202,12 @@ def read_table(
     if not nonempty.all():
         frame = frame[nonempty].reset_index(drop=True)
         excel_rows = excel_rows[nonempty].reset_index(drop=True)
+        numbers = {i: mask[nonempty] for i, mask in numbers.items()}
     fields = {frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()}
-    return Table(file=file, sheet=sheet_name, frame=frame, fields=fields, excel_rows=excel_rows)
+    number_cells = {frame.columns[i]: mask for i, mask in numbers.items()}
+    return Table(
+        file=file, sheet=sheet_name, frame=frame, fields=fields, excel_rows=excel_rows, number_cells=number_cells
+    )
 
 
 def _first_lines(text: str, n: int) -> list[str]:

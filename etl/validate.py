@@ -84,7 +84,7 @@ def clean(series: pd.Series) -> pd.Series:
     if arr is None:
         if _WIDE.search("".join(s.tolist())):
             s = s.str.normalize("NFKC")
-        return s.str.strip()
+        return _drop_apostrophe(s.str.strip())
     ascii_ = pc.string_is_ascii(arr)
     if not all_true(ascii_) and _has_wide(arr):
         wide = ~ascii_.to_numpy(zero_copy_only=False)
@@ -92,25 +92,39 @@ def clean(series: pd.Series) -> pd.Series:
         values[wide] = [unicodedata.normalize("NFKC", v) for v in values[wide]]
         s = pd.Series(values, index=s.index, name=s.name, dtype=s.dtype)
     elif not _may_need_trim(arr):
-        return s  # stripping would change no cell
-    return s.str.strip()
+        return s  # stripping would change no cell (and no cell starts with an apostrophe)
+    return _drop_apostrophe(s.str.strip())
+
+
+def _drop_apostrophe(s: pd.Series) -> pd.Series:
+    """Without the leading apostrophe that Excel users type to keep a number as text
+    ('H001, '0012): it is not part of the value."""
+    starts = s.str.startswith("'").to_numpy(dtype=bool)
+    if not starts.any():
+        return s
+    values = s.to_numpy(dtype=object, copy=True)
+    values[starts] = [v[1:].strip() for v in values[starts]]
+    return pd.Series(values, index=s.index, name=s.name, dtype=s.dtype)
 
 
 # bytes a character that pyarrow's utf8_trim_whitespace may trim can start with: ASCII
 # whitespace, and the lead bytes of U+0085, U+00A0, U+1680, U+2000 … U+205F and U+3000
 _TRIM_LEAD = np.zeros(256, dtype=bool)
 _TRIM_LEAD[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_FIRST = _TRIM_LEAD.copy()
+_FIRST[0x27] = True  # an apostrophe, dropped by clean
 
 
 def _may_need_trim(arr) -> bool:
-    """False when no cell starts or ends with a character that could be whitespace."""
+    """False when no cell starts or ends with a character that could be whitespace, and no
+    cell starts with an apostrophe."""
     offsets, data = text_bytes(arr)
     starts, ends = offsets[:-1], offsets[1:]
     filled = ends > starts
     if not filled.any():
         return False
     starts, ends = starts[filled], ends[filled]
-    if _TRIM_LEAD[data[starts]].any():
+    if _FIRST[data[starts]].any():
         return True
     # the lead byte of each last character: step back over continuation bytes (10xxxxxx)
     last = ends - 1
