@@ -8,6 +8,9 @@ an HTML map of the county. Targets: 5 s or less per image, 60 s or less for the 
 only, no asserts.
 
     python benchmarks/bench_briefing.py [--db sqlite:////tmp/rg-main.db] [--unit CODE] [--size 1920x1080]
+        [--json PATH]
+
+``--json PATH`` also writes the figures (seconds) for ``benchmarks/compare.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmark_figures import Figures, add_option  # noqa: E402
+
 TARGET_IMAGE, TARGET_SET = 5.0, 60.0
 
 
@@ -29,13 +34,20 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite:////tmp/rg-main.db")
     parser.add_argument("--unit", default=None, help="County code (default: the first county).")
     parser.add_argument("--size", default="1920x1080")
+    add_option(parser)
     args = parser.parse_args()
+    figures = Figures("briefing")
 
     started = time.perf_counter()
     from geodata import Store
-    from reports import briefing
+
+    try:
+        from reports import briefing
+    except ImportError:  # code from before the reports package (compare.py's baseline)
+        from dashboard import briefing
 
     imports = time.perf_counter() - started
+    figures.add("import of the briefing module", imports, "s")
     store = Store(args.db)
     size = briefing.parse_size(args.size)
     county = args.unit or store.counties()[0].code
@@ -45,11 +57,12 @@ def main() -> None:
     print(
         f"db {args.db}: county {county}, {len(codes) - 1} townships, {grids} grids, month {month}"
     )
-    print(f"size {size[0]}x{size[1]}; import of reports.briefing {imports:.2f} s")
+    print(f"size {size[0]}x{size[1]}; import of {briefing.__name__} {imports:.2f} s")
 
     t0 = time.perf_counter()
     briefing.render_png(store, county, month, size)
     cold = time.perf_counter() - t0
+    figures.add("first image (cold)", cold, "s")
     print(f"first image (cold: font registration, first reads)  {cold:6.2f} s")
 
     per_image: list[float] = []
@@ -64,6 +77,9 @@ def main() -> None:
         f"per image: median {statistics.median(per_image):.2f} s, worst {max(per_image):.2f} s "
         f"(target <= {TARGET_IMAGE:.0f} s)"
     )
+    figures.add("county image (warm)", per_image[0], "s")
+    figures.add("per image, median", statistics.median(per_image), "s")
+    figures.add("per image, worst", max(per_image), "s")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -73,22 +89,28 @@ def main() -> None:
             path = out / f"{briefing.file_stem(store2, code, month)}.png"
             path.write_bytes(briefing.render_png(store2, code, month, size))
         whole = time.perf_counter() - t0
+        figures.add("whole set (fresh store)", whole, "s")
         print(
             f"whole set ({len(codes)} images, fresh store): {whole:.2f} s "
             f"(target <= {TARGET_SET:.0f} s)"
         )
         t0 = time.perf_counter()
         deck = briefing.render_pptx(store, codes, month, size)
-        print(f"PPTX deck of the set: {time.perf_counter() - t0:.2f} s, {len(deck) / 1e6:.1f} MB")
+        seconds = time.perf_counter() - t0
+        figures.add("PPTX deck of the set", seconds, "s")
+        print(f"PPTX deck of the set: {seconds:.2f} s, {len(deck) / 1e6:.1f} MB")
     t0 = time.perf_counter()
     pdf = briefing.render_pdf(store, county, month, size)
-    print(f"PDF of the county: {time.perf_counter() - t0:.2f} s, {len(pdf) / 1e6:.2f} MB")
+    seconds = time.perf_counter() - t0
+    figures.add("PDF of the county", seconds, "s")
+    print(f"PDF of the county: {seconds:.2f} s, {len(pdf) / 1e6:.2f} MB")
     t0 = time.perf_counter()
     page = briefing.render_html(store, county, month)
-    print(
-        f"HTML map of the county: {time.perf_counter() - t0:.2f} s, {len(page.encode()) / 1e6:.2f} MB"
-    )
+    seconds = time.perf_counter() - t0
+    figures.add("HTML map of the county", seconds, "s")
+    print(f"HTML map of the county: {seconds:.2f} s, {len(page.encode()) / 1e6:.2f} MB")
     store.dispose()
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

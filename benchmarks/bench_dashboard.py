@@ -22,9 +22,11 @@ then a table ``metric | riskgrid | plain | ratio`` with the issue's targets for 
 asserts nothing. Every request goes to 127.0.0.1: Chromium's requests to any other host are
 aborted and counted.
 
-    python benchmarks/bench_dashboard.py [--db URL] [--data DIR] [--paths 20] [--loads 3]
+    python benchmarks/bench_dashboard.py [--db URL] [--data DIR] [--paths 20] [--loads 3] [--json PATH]
 
 Needs the demo database and files: ``riskgrid demo --no-serve --db URL --out DIR``.
+``--json PATH`` also writes the table's figures (riskgrid's, and the plain app's as controls) for
+``benchmarks/compare.py``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ import brotli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from benchmark_figures import Figures, add_option, code_dirs  # noqa: E402
 
 DEFAULT_DB = "sqlite:////tmp/rg-main.db"
 DEFAULT_DATA = "/tmp/demo-data"
@@ -194,7 +198,8 @@ def serve(kind: str, db: str, data: str) -> None:
     startup = time.perf_counter() - started
     server = make_server("127.0.0.1", 0, ServerTiming(app.server), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"port": server.server_port, "startup_s": startup}), flush=True)
+    info = {"port": server.server_port, "startup_s": startup, "code": code_dirs()}
+    print(json.dumps(info), flush=True)
     sys.stdin.read()
     server.shutdown()
 
@@ -217,6 +222,7 @@ class Server:
             raise RuntimeError(f"{self.kind} server did not start; see {self.stderr.name}")
         info = json.loads(line)
         self.port, self.startup_s = info["port"], info["startup_s"]
+        self.code = info.get("code", {})
         self.base = f"http://127.0.0.1:{self.port}"
         return self
 
@@ -755,6 +761,7 @@ def run_app(
     # a fresh server for the page loads (the first one finds every cache cold) ...
     with Server(spec.kind, args.db, args.data) as server:
         res.startup_s = server.startup_s
+        FIGURES.code.update(server.code)
         log(f"{spec.kind}: server up on 127.0.0.1:{server.port} in {server.startup_s:.1f} s")
         browser.first_map(spec, server.base, args.loads, res.browser)
         browser.capture_drill(spec, server.base, grids, res.browser)
@@ -791,8 +798,12 @@ def print_report(rg: AppResult, pl: AppResult, args: argparse.Namespace, paths: 
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.3f}" if b else "n/a"
 
-    def add(metric: str, a: float, b: float, fmt: Any, target: str = "") -> None:
+    def add(metric: str, a: float, b: float, fmt: Any, target: str = "", key: str = "") -> None:
         rows.append((metric, fmt(a), fmt(b), ratio(a, b), target))
+        unit = {fmt_ms: "ms", fmt_bytes: "B", fmt_s: "s"}[fmt]
+        name = (key or metric).strip()
+        FIGURES.add(name, a, unit)
+        FIGURES.add(f"plain: {name}", b, unit, control=True)
 
     names = ["first visits (fresh server)", "repeat visits"]
     for i in range(min(len(rg.passes), len(pl.passes))):
@@ -875,6 +886,7 @@ def print_report(rg: AppResult, pl: AppResult, args: argparse.Namespace, paths: 
             pa.total_wire,
             pb.total_wire,
             fmt_bytes,
+            key=f"county map payload on the wire, {name}",
         )
         add(f"  of which the figure JSON alone, {name}", pa.json_bytes, pb.json_bytes, fmt_bytes)
 
@@ -996,6 +1008,7 @@ def print_report(rg: AppResult, pl: AppResult, args: argparse.Namespace, paths: 
 
 demo_grids_cache: list[Grid] = []
 LOAD: list[float] = [float("nan")]
+FIGURES = Figures("dashboard")
 
 
 def check_inputs(args: argparse.Namespace) -> str | None:
@@ -1029,6 +1042,7 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=20, help="drill-down paths (grids) sampled")
     parser.add_argument("--passes", type=int, default=2, help="replays of all paths on one server")
     parser.add_argument("--loads", type=int, default=3, help="fresh page loads for the first map")
+    add_option(parser)
     parser.add_argument("--serve", choices=("riskgrid", "plain"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -1051,6 +1065,7 @@ def main() -> None:
     finally:
         browser.close()
     print_report(rg, pl, args, paths)
+    FIGURES.write(args.json)
 
 
 if __name__ == "__main__":

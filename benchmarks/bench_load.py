@@ -11,7 +11,9 @@ targets of issue 2: CSV into SQLite at 50,000 rows/s or more, CSV into PostGIS a
 more, and XLSX loads at least 5 times as fast as the plain way (pandas.read_excel with its
 default engine, openpyxl, plus DataFrame.to_sql).
 
-    python benchmarks/bench_load.py [--households 80000] [--loads 3] [--pg URL] [--no-pg]
+    python benchmarks/bench_load.py [--households 80000] [--loads 3] [--pg URL] [--no-pg] [--json PATH]
+
+``--json PATH`` also writes the figures (seconds, milliseconds) for ``benchmarks/compare.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmark_figures import Figures, add_option  # noqa: E402
 
 from etl.demo import generate_demo  # noqa: E402
 from etl.grids import load_grids  # noqa: E402
@@ -105,7 +109,9 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--repeat", type=int, default=30, help="stats calls per level")
     parser.add_argument("--loads", type=int, default=3, help="loads per backend and format (median)")
+    add_option(parser)
     args = parser.parse_args()
+    figures = Figures("load")
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -113,9 +119,11 @@ def main() -> None:
         month, csv_path = files.households[-1]
         n = args.households
         print(f"demo generated: {gen_s:.2f} s ({n:,} households, 973 grids, 1 month)")
+        figures.add("demo generated", gen_s, "s")
         xlsx_path = tmp / "households.xlsx"
         xlsx_s, _ = timed(write_xlsx, csv_path, xlsx_path)
         print(f"(XLSX written for the benchmark in {xlsx_s:.1f} s, {xlsx_path.stat().st_size / 1e6:.1f} MB)")
+        figures.add("XLSX written (xlsxwriter)", xlsx_s, "s", control=True)
 
         backends = Backends(tmp, None if args.no_pg else args.pg)
         names = ["sqlite"] + ([] if args.no_pg else ["postgis"])
@@ -152,6 +160,8 @@ def main() -> None:
                     plain_s = statistics.median(timed(plain)[0] for _ in range(plain_runs))
                     engine.dispose()
                     measured[(fmt, backend)] = (secs, plain_s)
+                    figures.add(f"load {fmt} -> {backend}", secs, "s")
+                    figures.add(f"plain way {fmt} -> {backend}", plain_s, "s", control=True)
                     print(
                         f"{fmt + ' -> ' + backend:<28}{secs:>12.2f}{n / secs:>12,.0f}"
                         f"{plain_s:>10.2f}{n / plain_s:>14,.0f}{plain_s / secs:>7.1f}x"
@@ -160,6 +170,7 @@ def main() -> None:
             for backend in names:  # into the stores holding the month's households
                 secs, report = timed(load_signals, stores[backend], files.warnings)
                 print(f"department warnings -> {backend}: {report.rows_loaded:,} signals matched and counted in {secs:.2f} s")
+                figures.add(f"department warnings -> {backend}", secs, "s")
             print()
             print(f"{'stats call':<28}" + "".join(f"{b + ' ms (median)':>22}" for b in names))
             sample = stores["sqlite"]
@@ -173,6 +184,7 @@ def main() -> None:
                     store = stores[backend]
                     times = [timed(store.stats, unit.code)[0] * 1000 for _ in range(args.repeat)]
                     cells.append(f"{statistics.median(times):>22.2f}")
+                    figures.add(f"stats call, {label}, {backend}", statistics.median(times), "ms")
                 print(f"{label + ' ' + unit.code:<28}" + "".join(cells))
             print()
             print("targets (issue 2):")
@@ -184,6 +196,7 @@ def main() -> None:
                 checks.append((f"XLSX -> {backend} at least 5x the plain way ({plain_s / secs:.1f}x)", plain_s / secs >= 5))
             for text, ok in checks:
                 print(f"  {'met' if ok else 'NOT MET':<8} {text}")
+            figures.write(args.json)
         finally:
             for store in stores.values():
                 store.dispose()
