@@ -79,19 +79,8 @@ def load_assignments(
         months = sorted(set(moved["month"]))
         if months:
             store.refresh_figures(conn, months)
-        store.record_load(
-            conn,
-            kind="assignments",
-            path=str(path),
-            sha256=sha,
-            month=None,
-            rows_read=len(rows),
-            rows_loaded=len(good),
-            rows_rejected=int(ck.bad.sum()),
-        )
+        ck.record_load(store, conn, report, kind="assignments", path=path, sha256=sha, month=None)
     report.warnings += _moved_warnings(table, good, moved)
-    report.rows_loaded = len(good)
-    report.rows_rejected = int(ck.bad.sum())
     return report
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,33 @@ class Checker:
         self.reasons: dict[int, list[str]] = {}
         self._raw: dict[str | None, pd.Series] = {}
         self._excel_rows: np.ndarray | None = None
+
+    def record_load(
+        self,
+        store: Any,
+        conn: Any,
+        report: Any,
+        *,
+        kind: str,
+        path: Any,
+        sha256: str,
+        month: str | None,
+    ) -> None:
+        """Write the record of this file's load (rows read, loaded, rejected) in the load's
+        transaction, and put the counts on ``report``."""
+        read, rejected = len(self.table.frame), int(self.bad.sum())
+        store.record_load(
+            conn,
+            kind=kind,
+            path=str(path),
+            sha256=sha256,
+            month=month,
+            rows_read=read,
+            rows_loaded=read - rejected,
+            rows_rejected=rejected,
+        )
+        report.rows_loaded = read - rejected
+        report.rows_rejected = rejected
 
     def raw(self, ident: str) -> pd.Series:
         """A field's cells as read (text); "" in every row when the file has no such column."""

@@ -124,16 +124,5 @@ def load_households(
             if m not in fresh
         }
         store.refresh_figures(conn, months, snapshots=fresh, alongside=write_rows, written=written)
-        store.record_load(
-            conn,
-            kind="households",
-            path=str(path),
-            sha256=sha,
-            month=report.month,
-            rows_read=len(rows),
-            rows_loaded=len(good),
-            rows_rejected=int(ck.bad.sum()),
-        )
-    report.rows_loaded = len(good)
-    report.rows_rejected = int(ck.bad.sum())
+        ck.record_load(store, conn, report, kind="households", path=path, sha256=sha, month=report.month)
     return report

@@ -158,16 +158,5 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
         touched = sorted(set(good["month"]) & set(snapshot_months))
         if touched:
             store.refresh_warning_figures(conn, touched)
-        store.record_load(
-            conn,
-            kind="warnings",
-            path=str(path),
-            sha256=sha,
-            month=None,
-            rows_read=len(rows),
-            rows_loaded=len(good),
-            rows_rejected=int(ck.bad.sum()),
-        )
-    report.rows_loaded = len(good)
-    report.rows_rejected = int(ck.bad.sum())
+        ck.record_load(store, conn, report, kind="warnings", path=path, sha256=sha, month=None)
     return report
