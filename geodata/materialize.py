@@ -202,7 +202,7 @@ class FiguresPipeline:
                         )
                     ).all()
                 frame = pd.DataFrame(rows, columns=["household_id", "category"])
-                fresh = warning_figures(frame, with_upper_codes(sig, self.units_frame(conn)))
+                fresh = warning_figures(frame, with_upper_codes(sig, self.county_levels(conn)))
             stored = conn.execute(
                 sa.select(f.c.unit_code, f.c.data).where(f.c.month == month)
             ).all()

@@ -223,6 +223,15 @@ class UnitRecords:
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
 
+    def county_levels(self, conn: Connection) -> pd.DataFrame:
+        """code, level, province_code, city_code of the counties: what the figures of the
+        levels above the county follow from (``figures.with_upper_codes``)."""
+        u = schema.units
+        query = sa.select(u.c.code, u.c.level, u.c.province_code, u.c.city_code).where(
+            u.c.level == "county"
+        )
+        return pd.DataFrame(conn.execute(query).all(), columns=["code", "level", "province_code", "city_code"])
+
     def _units(self, where: sa.ColumnElement[bool]) -> list[Unit]:
         u = schema.units
         with self.engine.connect() as conn:
