@@ -194,23 +194,11 @@ def test_the_province_page_and_a_city_page_list_their_children_with_their_figure
 
 def test_a_grid_file_names_its_city_and_province_in_chinese_columns(store, tmp_path):
     from etl.grids import load_grids
+    from etl.headers import GRID_HEADERS
     from tests.factories import tiny_grids
 
-    grids = tiny_grids().rename(
-        columns={
-            "grid_code": "网格编码",
-            "grid_name": "网格名称",
-            "village_code": "村编码",
-            "village_name": "村名称",
-            "village_kind": "村类型",
-            "township_code": "乡镇编码",
-            "township_name": "乡镇名称",
-            "county_code": "县编码",
-            "county_name": "县名称",
-            "grid_worker": "网格员",
-            "worker_phone": "联系电话",
-        }
-    )
+    # the Chinese headers a county's file has (the first name of each field)
+    grids = tiny_grids().rename(columns={c: names[0] for c, names in GRID_HEADERS.items()})
     grids["市名称"] = "兴安盟"
     grids["省名称"] = "内蒙古自治区"
     path = tmp_path / "grids.geojson"
