@@ -209,29 +209,38 @@ def warning_figures(df: pd.DataFrame, signals: pd.DataFrame) -> dict[str, dict[s
     department and the unit codes of the household when the signal was matched); ``df``: the
     month's households (household_id, category), at least those the signals concern."""
     monitored = set(df.loc[df["category"].isin(CATEGORIES), "household_id"])
-    s = signals.assign(unmonitored=~signals["household_id"].isin(monitored))
+    unmonitored = ~signals["household_id"].isin(monitored)
+    keys = [f"{level}_code" for level in LEVELS if f"{level}_code" in signals.columns]
+    # one long frame of (unit code, signal) over every level, grouped once: a signal counts in
+    # its grid, village, township, county and the levels above
+    long = pd.DataFrame(
+        {
+            "code": np.concatenate([signals[k].to_numpy(dtype=object) for k in keys]),
+            "household_id": np.tile(signals["household_id"].to_numpy(dtype=object), len(keys)),
+            "department": np.tile(signals["department"].to_numpy(dtype=object), len(keys)),
+            "unmonitored": np.tile(unmonitored.to_numpy(dtype=bool), len(keys)),
+        }
+    )
+    long = long[long["code"].notna()]
+    if not len(long):
+        return {}
+    grouped = long.groupby("code", sort=False)
+    counts = grouped.size()
+    households = grouped["household_id"].nunique()
+    unmon = long[long["unmonitored"]].groupby("code", sort=False)["household_id"].nunique()
+    departments: dict[str, dict[str, int]] = {}
+    for (code, dept), n in long.groupby(["code", "department"], sort=False).size().items():
+        departments.setdefault(code, {})[dept] = int(n)
     out: dict[str, dict[str, Any]] = {}
-    for level in LEVELS:
-        key = f"{level}_code"
-        part = s.dropna(subset=[key])
-        if not len(part):
-            continue
-        grouped = part.groupby(key, sort=False)
-        counts = grouped.size()
-        households = grouped["household_id"].nunique()
-        unmonitored = part[part["unmonitored"]].groupby(key, sort=False)["household_id"].nunique()
-        departments: dict[str, dict[str, int]] = {}
-        for (code, dept), n in part.groupby([key, "department"], sort=False).size().items():
-            departments.setdefault(code, {})[dept] = int(n)
-        for code, n in counts.items():
-            out[code] = {
-                "signals": int(n),
-                "households": int(households[code]),
-                "unmonitored_households": int(unmonitored.get(code, 0)),
-                "by_department": dict(
-                    sorted(departments[code].items(), key=lambda kv: (-kv[1], kv[0]))
-                ),
-            }
+    for code, n in counts.items():
+        out[code] = {
+            "signals": int(n),
+            "households": int(households[code]),
+            "unmonitored_households": int(unmon.get(code, 0)),
+            "by_department": dict(
+                sorted(departments[code].items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
+        }
     return out
 
 

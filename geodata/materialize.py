@@ -24,6 +24,9 @@ from .policy import Policy, list_lines, policy_for, province_of, stored_lines
 from .policy import set_lines as set_policy_lines
 from .rules import regrade
 
+# how a unit with no warnings is written in its stored figures (json.dumps, sort_keys=True)
+_NO_WARNINGS = '"warnings": ' + json.dumps(empty_warnings(), ensure_ascii=False, sort_keys=True)
+
 
 class FiguresPipeline:
     """Materialised figures per unit, site and month."""
@@ -206,16 +209,27 @@ class FiguresPipeline:
             stored = conn.execute(
                 sa.select(f.c.unit_code, f.c.data).where(f.c.month == month)
             ).all()
+            changed = []
             for code, data in stored:
+                if code not in fresh and _NO_WARNINGS in data:
+                    continue  # had none and has none: no need to parse the row
                 fig = json.loads(data)
                 wanted = fresh.get(code, empty_warnings())
                 if fig.get("warnings") != wanted:
                     fig["warnings"] = wanted
-                    conn.execute(
-                        f.update()
-                        .where(f.c.unit_code == code, f.c.month == month)
-                        .values(data=json.dumps(fig, ensure_ascii=False, sort_keys=True))
+                    changed.append(
+                        {
+                            "b_code": code,
+                            "b_data": json.dumps(fig, ensure_ascii=False, sort_keys=True),
+                        }
                     )
+            if changed:
+                conn.execute(
+                    f.update()
+                    .where(f.c.unit_code == sa.bindparam("b_code"), f.c.month == month)
+                    .values(data=sa.bindparam("b_data")),
+                    changed,
+                )
 
     def policies(self, conn: Connection, months: Sequence[str]) -> dict[str, Policy]:
         """The policy (income lines of the year) each month is computed under."""
