@@ -30,7 +30,11 @@ class Issue:
         if self.row is not None:
             where.append(f"第 {self.row} 行")
         if self.column:
-            col = self.column if not self.field or self.field == self.column else f"{self.column} ({self.field})"
+            col = (
+                self.column
+                if not self.field or self.field == self.column
+                else f"{self.column} ({self.field})"
+            )
             where.append(f"列 {col}")
         value = "" if self.value is None else f" 值 {self.value!r}:"
         return f"{', '.join(where)}:{value} {self.reason}"
@@ -50,6 +54,8 @@ class LoadReport:
     warnings: list[Issue] = field(default_factory=list)
     reject_file: str | None = None
     unchanged: bool = False
+    households: int | None = None  # households loaded (a household load)
+    members: int | None = None  # member rows loaded (the national member-level export)
 
 
 class LoadError(Exception):
@@ -60,4 +66,6 @@ class LoadError(Exception):
         self.issues = issues
         lines = "\n".join(f"  {issue}" for issue in issues[:200])
         more = f"\n  ... 另有 {len(issues) - 200} 个问题" if len(issues) > 200 else ""
-        super().__init__(f"{file}: {len(issues)} 个错误 (errors), 未写入任何数据 (nothing written)\n{lines}{more}")
+        super().__init__(
+            f"{file}: {len(issues)} 个错误 (errors), 未写入任何数据 (nothing written)\n{lines}{more}"
+        )

@@ -30,15 +30,15 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
     "grid_code": ("网格编码",),
     # the place by name (national export) or village code: when a row has no 网格编码
     "county_name": ("县(市、区、旗)", "县(市、区)", "县名称", "旗县名称", "县"),
-    "township_name": ("乡(镇)", "乡(镇、街道)", "乡镇名称", "乡镇", "乡镇(街道)"),
-    "village_name": ("行政村", "村名称", "行政村名称", "村(社区)名称", "村(社区)"),
+    "township_name": ("乡(镇)", "乡(镇、街道)", "乡镇名称", "乡镇", "乡镇(街道)", "乡"),
+    "village_name": ("行政村", "村名称", "行政村名称", "村(社区)名称", "村(社区)", "村"),
     "village_code": ("村编码", "行政村编码", "村(社区)编码", "社区编码"),
     "persons": ("家庭人口数",),
     "household_type": ("户类型",),
     "category": ("监测对象类别",),
     "risk_level": ("风险等级",),
     "risk_causes": ("风险类型",),
-    "income_per_capita": ("家庭人均纯收入",),
+    "income_per_capita": ("家庭人均纯收入", "人均纯收入(元)", "人均纯收入", "家庭人均纯收入(元)"),
     "identified_on": ("识别监测时间",),
     "channel": ("识别途径",),
     "eliminated": ("风险是否已消除",),
@@ -52,9 +52,29 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
     "employed_count": ("务工就业人数", "劳动力人数其中务工", "劳动力人数其中:务工", "其中务工人数"),
     "lon": ("经度",),
     "lat": ("纬度",),
+    # the national export's member rows (one row per family member, etl.members)
+    "person_id": ("人编号", "成员编号"),
+    "member_name": ("姓名", "成员姓名"),
+    "relation": ("与户主关系",),
+    "sex": ("性别",),
+    "birth_date": ("出生日期",),
+    "labor_skill": ("劳动技能",),
+    "health": ("健康状况",),
+    "schooling": ("在校生状况",),
 }
-# 致贫返贫风险1 … 致贫返贫风险5: up to five cause columns
-CAUSE_COLUMN_RE = re.compile(r"^致贫返贫风险([1-5])$|^risk_cause_?([1-5])$")
+# the fields of a member row (the others of HOUSEHOLD_HEADERS are the household's)
+MEMBER_FIELDS: tuple[str, ...] = (
+    "person_id",
+    "member_name",
+    "relation",
+    "sex",
+    "birth_date",
+    "labor_skill",
+    "health",
+    "schooling",
+)
+# 致贫返贫风险1 … 致贫返贫风险5 (or 致贫/返贫风险1 …): up to five cause columns
+CAUSE_COLUMN_RE = re.compile(r"^致贫/?返贫风险([1-5])$|^risk_cause_?([1-5])$")
 
 SIGNAL_HEADERS: dict[str, tuple[str, ...]] = {
     "id_number": ("证件号码", "身份证号码", "户主证件号码"),
@@ -94,9 +114,7 @@ def header_lookup(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return lookup
 
 
-def map_headers(
-    headers: Sequence[object], spec: dict[str, tuple[str, ...]]
-) -> dict[int, str]:
+def map_headers(headers: Sequence[object], spec: dict[str, tuple[str, ...]]) -> dict[int, str]:
     """Column position -> identifier, for the headers that name a field of ``spec``."""
     lookup = header_lookup(spec)
     out: dict[int, str] = {}

@@ -17,6 +17,7 @@ from .checksums import single_file_sha256 as _sha256  # also imported by etl.sit
 from .errors import Issue, LoadError, LoadReport
 from .headers import HOUSEHOLD_HEADERS
 from .household_checks import validate_households
+from .members import is_member_table, missing_relation, repeats_members, validate_members
 from .readers import Table, read_table
 from .rejects import reject_path, write_rejects
 
@@ -24,23 +25,31 @@ __all__ = ["Checker", "load_households", "reject_path", "validate_households", "
 
 # the place: 网格编码, else 村编码 or 县/乡/村 names, else the stored grid assignment (etl.places)
 REQUIRED = ["household_id", "head_name", "persons"]
+# the national export, one row per member: the household's head and persons follow from its rows
+MEMBER_LAYOUTS = (["household_id", "relation"], ["household_id", "person_id"])
 
 Progress = Callable[[str, int, int], None]
 
 
 def _read(path: Path, sheet: str | None) -> Table:
-    """The household table; a file missing required columns is told all of them, the place
+    """The household table, one row per household or per member (the national export: with a
+    与户主关系 or 人编号 column); a file missing required columns is told all of them, the place
     (网格编码, or 村编码 / 行政村) among them when it has none."""
     try:
-        return read_table(path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet)
+        return read_table(
+            path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet, alternatives=MEMBER_LAYOUTS
+        )
     except LoadError as exc:
         missing = {i.field for i in exc.issues if i.field in REQUIRED}
         if not missing:
             raise
         try:
-            fields = set(read_table(path, HOUSEHOLD_HEADERS, ["household_id"], sheet=sheet).fields.values())
+            partial = read_table(path, HOUSEHOLD_HEADERS, ["household_id"], sheet=sheet)
         except LoadError:
-            fields = set()
+            partial = None
+        if partial is not None and repeats_members(partial):
+            raise missing_relation(partial) from None
+        fields = set(partial.fields.values()) if partial is not None else set()
         if fields & {"grid_code", "village_code", "village_name"}:
             raise
         place = Issue(
@@ -75,20 +84,29 @@ def load_households(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-sha256") as pool:
         sha_future = pool.submit(_sha256, path)  # hashing releases the GIL: done while reading
         table = _read(path, sheet)
-        rows, ck = validate_households(
-            table,
-            month=month,
-            grid_index=store.grid_index(),
-            site_codes=store.site_codes(),
-            store=store,
-        )
+        context = {
+            "month": month,
+            "grid_index": store.grid_index(),
+            "site_codes": store.site_codes(),
+            "store": store,
+        }
+        members = None
+        if is_member_table(table):
+            found = validate_members(table, **context)
+            rows, ck, bad = found.households, found.checker, found.household_bad
+            members = found.members[~ck.bad] if ck.bad.any() else found.members
+        else:
+            rows, ck = validate_households(table, **context)
+            bad = ck.bad
         sha = sha_future.result()
-    report = LoadReport(file=str(path), kind="households", month=month, rows_read=len(rows))
+    report = LoadReport(file=str(path), kind="households", month=month, rows_read=len(ck.bad))
     report.warnings = ck.warnings
     report.errors = ck.errors
     if ck.errors and not skip_invalid:
         raise LoadError(str(path), ck.errors)
-    good = rows[~ck.bad] if ck.bad.any() else rows
+    good = rows[~bad] if bad.any() else rows
+    report.households = len(good)
+    report.members = None if members is None else len(members)
     if ck.bad.any():
         report.reject_file = str(write_rejects(table, ck, path))
     months = sorted(set(good["month"].unique()))
@@ -123,6 +141,10 @@ def load_households(
             for m in months
             if m not in fresh
         }
+        if members is not None:
+            store.replace_members(conn, members, new_months=list(fresh))
         store.refresh_figures(conn, months, snapshots=fresh, alongside=write_rows, written=written)
-        ck.record_load(store, conn, report, kind="households", path=path, sha256=sha, month=report.month)
+        ck.record_load(
+            store, conn, report, kind="households", path=path, sha256=sha, month=report.month
+        )
     return report

@@ -113,11 +113,18 @@ def _xlsx_frame(
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
     for i in watch:
         if numbers is not None and i < width:
-            mask = np.fromiter((isinstance(v, (int, float)) and not isinstance(v, bool) for v in columns[i]), bool, len(columns[i]))
+            mask = np.fromiter(
+                (isinstance(v, (int, float)) and not isinstance(v, bool) for v in columns[i]),
+                bool,
+                len(columns[i]),
+            )
             if mask.any():
                 numbers[i] = mask
     frame = pd.DataFrame(
-        {i: pd.arrays.ArrowStringArray(_text_column(col), dtype=_STR) for i, col in enumerate(columns)}
+        {
+            i: pd.arrays.ArrowStringArray(_text_column(col), dtype=_STR)
+            for i, col in enumerate(columns)
+        }
     )
     frame.columns = _unique(header)
     return frame
@@ -129,8 +136,11 @@ def read_table(
     required: list[str],
     *,
     sheet: str | None = None,
+    alternatives: Sequence[Sequence[str]] = (),
 ) -> Table:
-    """Read a CSV or XLSX file whose header row (within the first 15 rows) names ``required``."""
+    """Read a CSV or XLSX file whose header row (within the first 15 rows) names ``required``,
+    or else the fields of one of ``alternatives`` (another layout of the same data: the national
+    export's member rows); a file with neither is told what ``required`` misses."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
@@ -140,12 +150,17 @@ def read_table(
         found = open_sheet(path, sheet)
         rows, sheet_name = found.rows, found.name
         head_rows = [[_cell_text(v) for v in row] for row in rows[:16]]
-        header_idx = find_header_row(head_rows, spec, required)
+        header_idx = _header_row(head_rows, spec, required, alternatives)
         if header_idx is None:
             error = _no_header(file, spec, required, head_rows, sheet_name)
             hint = suggest_sheet(
                 found,
-                lambda r: find_header_row([[_cell_text(v) for v in x] for x in r], spec, required) is not None,
+                lambda r: (
+                    _header_row(
+                        [[_cell_text(v) for v in x] for x in r], spec, required, alternatives
+                    )
+                    is not None
+                ),
                 file,
             )
             raise LoadError(file, [*error.issues, hint] if hint else error.issues)
@@ -171,8 +186,10 @@ def read_table(
             text = text[1:]
             raw = raw[3:] if raw is not None else None
         delimiter = "\t" if suffix == ".tsv" else ","
-        head_rows = list(csv.reader(io.StringIO("\n".join(_first_lines(text, 15))), delimiter=delimiter))
-        header_idx = find_header_row(head_rows, spec, required)
+        head_rows = list(
+            csv.reader(io.StringIO("\n".join(_first_lines(text, 15))), delimiter=delimiter)
+        )
+        header_idx = _header_row(head_rows, spec, required, alternatives)
         if header_idx is None:
             raise _no_header(file, spec, required, head_rows, None)
         frame = _read_csv_fast(text, delimiter, header_idx, raw)
@@ -192,7 +209,16 @@ def read_table(
     else:
         raise LoadError(
             file,
-            [Issue(file, None, None, None, path.suffix, "不支持的文件格式 (format: use .xlsx or .csv)")],
+            [
+                Issue(
+                    file,
+                    None,
+                    None,
+                    None,
+                    path.suffix,
+                    "不支持的文件格式 (format: use .xlsx or .csv)",
+                )
+            ],
         )
 
     excel_rows = pd.Series(range(header_idx + 2, header_idx + 2 + len(frame)), index=frame.index)
@@ -203,10 +229,17 @@ def read_table(
         frame = frame[nonempty].reset_index(drop=True)
         excel_rows = excel_rows[nonempty].reset_index(drop=True)
         numbers = {i: mask[nonempty] for i, mask in numbers.items()}
-    fields = {frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()}
+    fields = {
+        frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()
+    }
     number_cells = {frame.columns[i]: mask for i, mask in numbers.items()}
     return Table(
-        file=file, sheet=sheet_name, frame=frame, fields=fields, excel_rows=excel_rows, number_cells=number_cells
+        file=file,
+        sheet=sheet_name,
+        frame=frame,
+        fields=fields,
+        excel_rows=excel_rows,
+        number_cells=number_cells,
     )
 
 
@@ -223,10 +256,23 @@ def _first_lines(text: str, n: int) -> list[str]:
 
 _STR = pd.StringDtype("pyarrow", na_value=float("nan"))
 # a quote, NUL, or a character str.splitlines() breaks at but pandas does not (UTF-8)
-_NOT_PLAIN = (b'"', b"\x00", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+_NOT_PLAIN = (
+    b'"',
+    b"\x00",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1d",
+    b"\x1e",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+)
 
 
-def _read_csv_fast(text: str, delimiter: str, header_idx: int, raw: bytes | None = None) -> pd.DataFrame | None:
+def _read_csv_fast(
+    text: str, delimiter: str, header_idx: int, raw: bytes | None = None
+) -> pd.DataFrame | None:
     """The frame ``pandas.read_csv`` makes of this text (every cell as text), read by pyarrow.
 
     Only for the plain shape that both parse alike: no quote character anywhere, no line break
@@ -258,7 +304,9 @@ def _read_csv_fast(text: str, delimiter: str, header_idx: int, raw: bytes | None
     body = memoryview(raw)[start : min(end + 1, len(raw))]  # with one line break, if any
     # the column names pandas gives this header (Unnamed: n, a.1 for a repeated name)
     columns = list(
-        pd.read_csv(io.StringIO(header_line), sep=delimiter, header=0, dtype=str, nrows=0, engine="c").columns
+        pd.read_csv(
+            io.StringIO(header_line), sep=delimiter, header=0, dtype=str, nrows=0, engine="c"
+        ).columns
     )
     names = [f"c{i}" for i in range(len(columns))]
     if not columns or len(set(columns)) != len(columns):
@@ -266,9 +314,14 @@ def _read_csv_fast(text: str, delimiter: str, header_idx: int, raw: bytes | None
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=min(len(body) + 2, 1 << 30)),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=min(len(body) + 2, 1 << 30)
+            ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, quote_char=False, newlines_in_values=False, ignore_empty_lines=False
+                delimiter=delimiter,
+                quote_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
@@ -315,13 +368,30 @@ def _unique(headers: list[object]) -> list[str]:
     return out
 
 
+def _header_row(rows, spec, required, alternatives) -> int | None:
+    """The header row of ``required``, else of the first alternative found."""
+    for fields in (required, *alternatives):
+        found = find_header_row(rows, spec, fields)
+        if found is not None:
+            return found
+    return None
+
+
 def _no_header(file: str, spec, required, rows, sheet) -> LoadError:
     found: set[str] = set()
     for row in rows[:15]:
         found |= set(map_headers(row, spec).values())
     missing = [r for r in required if r not in found]
     issues = [
-        Issue(file, None, spec[m][0] if spec.get(m) else m, m, None, f"缺少必填列 {spec[m][0]} ({m}: required column missing)", sheet)
+        Issue(
+            file,
+            None,
+            spec[m][0] if spec.get(m) else m,
+            m,
+            None,
+            f"缺少必填列 {spec[m][0]} ({m}: required column missing)",
+            sheet,
+        )
         for m in missing
     ] or [Issue(file, None, None, None, None, "找不到表头行 (header row not found)", sheet)]
     return LoadError(file, issues)

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
@@ -308,6 +309,8 @@ class ScopedStore:
         if not show:
             row["head_name"] = mask_name(row["head_name"])
             row["id_number"] = mask_id_number(row["id_number"])
+        # its members (the national export's member rows), masked like the head
+        row["members"] = member_rows(self.store.members_frame(month, household_id), month, show)
         # its department warnings, newest first (part of the same logged look)
         signals = self.store.signals_frame(household_id=household_id)
         row["signals"] = [
@@ -344,3 +347,31 @@ class ScopedStore:
 
     def log_export(self, what: str, target: str) -> None:
         log(self.store, self.principal, "export", target, what, self.address)
+
+
+def member_rows(frame: pd.DataFrame, month: str, show: bool) -> list[dict[str, Any]]:
+    """A household's members as the household page lists them: the head first, name and ID
+    number masked unless ``show``, the age in whole years at the end of ``month`` (no birth
+    date: the masked ID number hides it too)."""
+    end = pd.Period(month, freq="M").end_time.date()
+    out = []
+    for m in frame.itertuples(index=False):
+        born = pd.to_datetime(m.birth_date, errors="coerce")
+        age = None
+        if pd.notna(born):
+            age = end.year - born.year - ((end.month, end.day) < (born.month, born.day))
+        out.append(
+            {
+                "person_id": m.person_id,
+                "name": m.name if show else mask_name(m.name),
+                "id_number": m.id_number if show else mask_id_number(m.id_number),
+                "relation": m.relation,
+                "is_head": bool(m.is_head),
+                "sex": m.sex,
+                "age": age,
+                "labor_skill": m.labor_skill,
+                "health": m.health,
+                "schooling": m.schooling,
+            }
+        )
+    return out

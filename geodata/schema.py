@@ -237,6 +237,41 @@ grid_assignments = sa.Table(
     sa.Column("assigned_at", sa.DateTime, nullable=False),
 )
 
+MEMBER_COLUMNS: tuple[str, ...] = (
+    "month",
+    "household_id",
+    "person_id",
+    "name",
+    "id_number",
+    "id_flag",
+    "relation",
+    "is_head",
+    "sex",
+    "birth_date",
+    "labor_skill",
+    "health",
+    "schooling",
+)
+# 家庭成员 (schema 0009): the members of a household's snapshot, from the national system's
+# member-level export (one row per member); a household loaded one row per household has none.
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("month", sa.Text, primary_key=True),
+    sa.Column("household_id", sa.Text, primary_key=True),
+    sa.Column("person_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("id_number", sa.Text),
+    sa.Column("id_flag", sa.Text),
+    sa.Column("relation", sa.Text, nullable=False),
+    sa.Column("is_head", sa.Boolean, nullable=False),
+    sa.Column("sex", sa.Text),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("labor_skill", sa.Text),
+    sa.Column("health", sa.Text),
+    sa.Column("schooling", sa.Text),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -3,7 +3,7 @@
 ``Store`` is made of:
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
-- ``geodata.records``: SQL per entity (units, households, grid assignments, sites, signals,
+- ``geodata.records``: SQL per entity (units, households, members, grid assignments, sites, signals,
   loads);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
@@ -19,6 +19,7 @@ from .readmodel import ReadModel
 from .records.assignments import AssignmentRecords
 from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
+from .records.members import MemberRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
 from .records.units import GRID_COLUMNS, UnitRecords
@@ -31,6 +32,7 @@ class Store(
     FiguresPipeline,
     UnitRecords,
     HouseholdRecords,
+    MemberRecords,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

@@ -49,6 +49,12 @@ def _print_report(report: Any, seconds: float) -> None:
         f"({seconds:.1f} s)",
         highlight=False,
     )
+    if getattr(report, "members", None) is not None:
+        console.print(
+            f"  按成员一行的导出 member rows: {report.members:,} 名成员 members, "
+            f"{report.households:,} 户 households",
+            highlight=False,
+        )
     for w in report.warnings[:20]:
         err.print(f"[yellow]警告 warning:[/yellow] {escape(str(w))}", highlight=False)
     if len(report.warnings) > 20:

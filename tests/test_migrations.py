@@ -11,7 +11,10 @@ def copy_rows(
     source: Store, target: Store, table: str, drop: tuple[str, ...] = (), where: str = "TRUE"
 ) -> None:
     with source.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table} WHERE {where}")).all()]
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(sa.text(f"SELECT * FROM {table} WHERE {where}")).all()
+        ]
     rows = [{k: v for k, v in r.items() if k not in drop} for r in rows]
     if not rows:
         return
@@ -29,6 +32,7 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     else:
         with store.engine.begin() as conn:
             for table in (
+                "members",
                 "grid_assignments",
                 "policy_lines",
                 "sessions",
@@ -53,7 +57,13 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     # above the county)
     fresh = make_store(backend)
     grids = list(load_tiny_grids(fresh)["grid_code"])
-    copy_rows(fresh, store, "units", drop=("province_code", "city_code"), where="level NOT IN ('province', 'city')")
+    copy_rows(
+        fresh,
+        store,
+        "units",
+        drop=("province_code", "city_code"),
+        where="level NOT IN ('province', 'city')",
+    )
     with store.engine.begin() as conn:  # a county had no parent then
         conn.execute(sa.text("UPDATE units SET parent_code = NULL WHERE level = 'county'"))
     path = write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids))
@@ -68,11 +78,13 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     with store.write() as conn:
         store.set_meta(conn, "session_secret", "an-old-key-in-the-database")
     store.migrate()
-    assert store.schema_version() == "0008"
+    assert store.schema_version() == "0009"
     assert store.meta("session_secret") is None
     if backend == "postgis":  # the month moved into a partition of its own (0004)
         with store.engine.connect() as conn:
-            kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = 'households'::regclass").scalar()
+            kind = conn.exec_driver_sql(
+                "SELECT relkind FROM pg_class WHERE oid = 'households'::regclass"
+            ).scalar()
             part = conn.exec_driver_sql("SELECT to_regclass('households_2024_10')::text").scalar()
         assert (kind, part) == ("p", "households_2024_10")
     # figures stored before they carried their policy are stale: recomputed, the same figures
@@ -86,7 +98,10 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     from etl.signals import load_signals
 
     warnings = tmp_path / "w.csv"
-    warnings.write_text("户编号,来源部门,预警类型,发生日期\nH0000030,医保,大额医疗支出,2024-10-08\n", encoding="utf-8")
+    warnings.write_text(
+        "户编号,来源部门,预警类型,发生日期\nH0000030,医保,大额医疗支出,2024-10-08\n",
+        encoding="utf-8",
+    )
     assert load_signals(store, warnings).rows_loaded == 1
     assert store.stats()["warnings"]["signals"] == 1
     assert {k: v for k, v in store.stats().items() if k != "warnings"} == {

@@ -94,7 +94,9 @@ def household_layout(household_id: str | None, month: str | None, full: bool = F
     if record is None:
         return messages.household_not_found()
     access_log.info("household viewed: %s month %s", household_id, resolved)
-    lineage = loaders.lineage(record["grid_code"] or record["village_code"])  # 未分配网格: its village
+    lineage = loaders.lineage(
+        record["grid_code"] or record["village_code"]
+    )  # 未分配网格: its village
     rows = [
         html.Div([html.Dt(label), html.Dd(text)], className="rg-field")
         for label, text in household_fields(record, masked=not unmask)
@@ -126,10 +128,54 @@ def household_layout(household_id: str | None, month: str | None, full: bool = F
                 tail=f"户 {household_id}",
             ),
             html.Dl(rows, className="rg-panel rg-fields"),
+            members_panel(record.get("members") or []),
             signals_panel(record.get("signals") or []),
             toggle,
         ],
         className="rg-page rg-household-page",
+    )
+
+
+def members_panel(members: list[dict[str, Any]]) -> Component | None:
+    """The household's members (家庭成员), the head first, masked as the ScopedStore gave them;
+    nothing for a household loaded one row per household (no member rows)."""
+    if not members:
+        return None
+    rows = [
+        html.Tr(
+            [
+                html.Td(m["name"] or "—"),
+                html.Td(m["relation"] or "—"),
+                html.Td(m["sex"] or "—"),
+                html.Td("—" if m["age"] is None else f"{m['age']}岁", className="rg-num"),
+                html.Td(m["id_number"] or "—"),
+                html.Td(m["labor_skill"] or "—"),
+                html.Td(m["health"] or "—"),
+                html.Td(m["schooling"] or "—"),
+            ]
+        )
+        for m in members
+    ]
+    headers = [
+        "姓名",
+        "与户主关系",
+        "性别",
+        "年龄",
+        "证件号码",
+        "劳动技能",
+        "健康状况",
+        "在校生状况",
+    ]
+    return html.Div(
+        [
+            html.H3(f"家庭成员（{len(members)} 人）"),
+            html.Table(
+                [html.Thead(tables.header_row(headers, {3})), html.Tbody(rows)],
+                className="rg-table",
+            ),
+        ],
+        className="rg-panel rg-members",
+        id="household-members",
     )
 
 
