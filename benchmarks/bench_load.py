@@ -19,6 +19,7 @@ default engine, openpyxl, plus DataFrame.to_sql).
 from __future__ import annotations
 
 import argparse
+import inspect
 import statistics
 import sys
 import tempfile
@@ -115,7 +116,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        gen_s, files = timed(generate_demo, tmp / "demo", households=args.households, months=1)
+        # the one-row-per-household layout (the national one is bench_members.py's); a baseline
+        # of compare.py, older than the layout option, writes no other
+        takes_layout = "layout" in inspect.signature(generate_demo).parameters
+        layout = {"layout": "households"} if takes_layout else {}
+        gen_s, files = timed(
+            generate_demo, tmp / "demo", households=args.households, months=1, **layout
+        )
         month, csv_path = files.households[-1]
         n = args.households
         print(f"demo generated: {gen_s:.2f} s ({n:,} households, 973 grids, 1 month)")

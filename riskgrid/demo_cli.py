@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,14 @@ def demo(
     out: Annotated[Path, typer.Option(help="Directory for the generated input files.")] = Path(
         "demo-data"
     ),
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="national: the national system's export, a row per family member, placed by "
+            "names, with the grid assignment table; households: a row per household with its "
+            "网格编码."
+        ),
+    ] = "national",
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
     ] = True,
@@ -36,9 +45,10 @@ def demo(
     """生成并加载演示县 (扎赉特旗式), 然后启动看板 Build, load and serve the demo county."""
     from etl.demo import generate_demo
     from etl.grids import load_grids
-    from etl.households import load_households
     from etl.sites import load_sites
 
+    if layout not in ("national", "households"):
+        raise typer.BadParameter("national or households", param_hint="--layout")
     settings = _settings(db, host=host, port=port)
     started = time.perf_counter()
     console.print(f"生成演示数据 generating demo data (seed {seed}) into {out}/ ...")
@@ -49,16 +59,17 @@ def demo(
         households=households,
         monitoring_line=settings.monitoring_line,
         observation_line=settings.observation_line,
+        layout=layout,
     )
     console.print(f"  {time.perf_counter() - started:.1f} s")
     store = open_store(settings)
     _run_load(load_grids, store, files.grids)
     _run_load(load_sites, store, files.sites)
-    with _progress() as bar:
-        task = bar.add_task("农户 households", total=len(files.households))
-        for i, (month, path) in enumerate(files.households, start=1):
-            report = load_households(store, path, month=month)
-            bar.update(task, completed=i, description=f"农户 {month}: {report.rows_loaded:,}")
+    if files.assignments is not None:  # before the households: they are placed by it
+        from etl.assignments import load_assignments
+
+        _run_load(load_assignments, store, files.assignments)
+    _load_snapshots(store, files)
     if files.warnings is not None:
         from etl.signals import load_signals
 
@@ -74,6 +85,36 @@ def demo(
         from .cli import _serve
 
         _serve(settings, store)
+
+
+def _load_snapshots(store: Store, files) -> None:
+    """The monthly household files, oldest first, and a line saying what they held: the rows
+    read and the households they made (a row per family member in the national layout)."""
+    from etl.errors import LoadError
+    from etl.households import load_households
+
+    rows = households = warnings = 0
+    took = time.perf_counter()
+    with _progress() as bar:
+        task = bar.add_task("农户 households", total=len(files.households))
+        for i, (month, path) in enumerate(files.households, start=1):
+            try:
+                report = load_households(store, path, month=month)
+            except LoadError as exc:
+                sys.stderr.write(f"{exc}\n")
+                raise typer.Exit(2) from None
+            count = int(store.stats(month=month)["households"])
+            rows += report.rows_read
+            warnings += len(report.warnings)
+            households += count
+            bar.update(task, completed=i, description=f"农户 {month}: {count:,} 户")
+    n, seconds = len(files.households), time.perf_counter() - took
+    if files.layout == "national":
+        what = f"{rows:,} 行成员 member rows -> {households:,} 户 households"
+    else:
+        what = f"{households:,} 户 households"
+    note = f", 警告 warnings {warnings:,}" if warnings else ""
+    console.print(f"农户数据 {n} 个月 monthly files: {what}{note} ({seconds:.1f} s)")
 
 
 DEMO_PASSWORD = "riskgrid-demo"

@@ -69,7 +69,14 @@ def demo(tmp_path_factory) -> tuple[str, Store, set[str]]:
     """A small demo county (3 townships, 60 grids, 2 months) loaded through the etl loaders."""
     base = tmp_path_factory.mktemp("brief-demo")
     files = generate_demo(
-        base / "files", grids=60, villages=12, communities=2, townships=3, households=3000, months=2
+        base / "files",
+        grids=60,
+        villages=12,
+        communities=2,
+        townships=3,
+        households=3000,
+        months=2,
+        layout="households",
     )
     url = f"sqlite:///{base / 'demo.db'}"
     store = Store(url)

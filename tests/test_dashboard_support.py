@@ -52,7 +52,7 @@ def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = sqlite_url(base / "small.db")
 
     def build() -> None:
-        files = generate_demo(base / "files", **SMALL_DEMO)
+        files = generate_demo(base / "files", layout="households", **SMALL_DEMO)
         store = Store(url)
         store.migrate()
         load_grids(store, files.grids)

@@ -1,4 +1,5 @@
-"""The demo county (etl.demo): deterministic, valid input files in the formats of the data contract."""
+"""The demo county (etl.demo): deterministic, valid input files in the formats of the data contract:
+the national system's member-level export (the default) and the one-row-per-household layout."""
 
 from __future__ import annotations
 
@@ -36,7 +37,14 @@ def _read(path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    return generate_demo(tmp_path_factory.mktemp("demo"), **SMALL)
+    """The household layout: a row per household with its 网格编码."""
+    return generate_demo(tmp_path_factory.mktemp("demo"), layout="households", **SMALL)
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    """The same county as ``small`` in the national layout (the default)."""
+    return generate_demo(tmp_path_factory.mktemp("demo-national"), **SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +58,33 @@ def grids(small) -> gpd.GeoDataFrame:
 
 
 def test_same_seed_same_bytes_other_seed_differs(small, tmp_path):
-    again = generate_demo(tmp_path / "again", **SMALL)
+    again = generate_demo(tmp_path / "again", layout="households", **SMALL)
     assert _files(small.directory) == _files(again.directory)
-    other = generate_demo(tmp_path / "other", seed=7, **SMALL)
+    other = generate_demo(tmp_path / "other", seed=7, layout="households", **SMALL)
     a, b = _files(small.directory), _files(other.directory)
     assert a.keys() == b.keys()
     assert a[small.grids.name] != b[other.grids.name]
     assert a[small.households[-1][1].name] != b[other.households[-1][1].name]
+
+
+def test_national_layout_same_seed_same_bytes(national, small, tmp_path):
+    again = generate_demo(tmp_path / "again", **SMALL)
+    assert again.layout == "national" and again.assignments is not None
+    assert _files(national.directory) == _files(again.directory)
+    other = generate_demo(tmp_path / "other", seed=7, **SMALL)
+    a, b = _files(national.directory), _files(other.directory)
+    assert a.keys() == b.keys()
+    assert a[national.households[-1][1].name] != b[other.households[-1][1].name]
+    assert a[national.assignments.name] != b[other.assignments.name]
+    # the members come from a generator of their own: the other files are the household layout's
+    h = _files(small.directory)
+    for name in (small.grids.name, small.sites.name, small.warnings.name):
+        assert a[name] == h[name]
+    # and the household layout written over a national one leaves no assignment file behind
+    generate_demo(tmp_path / "again", layout="households", **SMALL)
+    assert not (tmp_path / "again" / national.assignments.name).exists()
+    with pytest.raises(ValueError):
+        generate_demo(tmp_path / "bad", layout="members", **SMALL)
 
 
 def test_files_and_summary(small):
@@ -338,3 +366,289 @@ def test_demo_warnings_load_and_count(small, make_store):
     # about 0.4 % of households a month, by household number or by ID number
     assert 0.002 < (months == "2026-10").sum() / SMALL["households"] < 0.007
     assert (frame["户编号"] == "").any() and (frame["证件号码"] == "").any()
+
+
+# ---------------------------------------------------------------- the national member-level export
+NATIONAL_COLUMNS = [
+    "序号", "县(市、区、旗)", "乡(镇)", "行政村", "户编号", "人编号", "姓名", "证件号码", "与户主关系",
+    "家庭人口数", "户类型", "监测对象类别", "风险等级", "风险类型", "人均纯收入（元）", "识别监测时间",
+    "识别途径", "风险是否已消除", "风险消除方式", "消除监测时间", "帮扶措施", "是否易地搬迁户",
+    "安置点编码", "劳动技能", "健康状况", "在校生状况", "统计月份", "经度", "纬度",
+]  # fmt: skip
+# household layout header -> the national export's, for the fields both carry
+SAME_FIELDS = {
+    "统计月份": "统计月份",
+    "户编号": "户编号",
+    "户主姓名": "姓名",
+    "证件号码": "证件号码",
+    "家庭人口数": "家庭人口数",
+    "户类型": "户类型",
+    "监测对象类别": "监测对象类别",
+    "风险等级": "风险等级",
+    "风险类型": "风险类型",
+    "家庭人均纯收入": "人均纯收入（元）",
+    "识别监测时间": "识别监测时间",
+    "识别途径": "识别途径",
+    "风险是否已消除": "风险是否已消除",
+    "风险消除方式": "风险消除方式",
+    "消除监测时间": "消除监测时间",
+    "帮扶措施": "帮扶措施",
+    "是否易地搬迁户": "是否易地搬迁户",
+    "安置点编码": "安置点编码",
+    "经度": "经度",
+    "纬度": "纬度",
+}
+LABOUR = {"普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力"}
+HEALTH = {"健康", "长期慢性病", "患有大病", "残疾"}
+SCHOOLS = {"", "学前教育", "小学", "七年级", "八年级", "九年级", "中职", "大专"} | {
+    f"普通高中{g}年级" for g in "一二三"
+}
+
+
+def _read_national(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, header=2, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def members(national) -> list[tuple[str, pd.DataFrame]]:
+    return [(month, _read_national(path)) for month, path in national.households]
+
+
+def _ages(df: pd.DataFrame, on: str) -> pd.Series:
+    born = pd.to_datetime(df["证件号码"].str.slice(6, 14), format="%Y%m%d")
+    return (pd.Timestamp(on) - born).dt.days / 365.2425
+
+
+def test_national_file_shape(national, grids):
+    assert [m for m, _ in national.households] == ["2026-08", "2026-09", "2026-10"]
+    for month, path in national.households:
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw and b'"' not in raw
+        lines = raw[3:].decode("utf-8").split("\n")
+        title, export = lines[0].split(","), lines[1].split(",")
+        assert "防止返贫监测对象信息" in title[0] and "演示数据" in title[0]
+        end = calendar.monthrange(int(month[:4]), int(month[5:]))[1]
+        assert export[0] == f"导出时间：{month}-{end:02d} 导出单位：扎赉特旗"
+        assert len(title) == len(export) == len(NATIONAL_COLUMNS)
+        assert set(title[1:]) == set(export[1:]) == {""}
+        assert lines[2].split(",") == NATIONAL_COLUMNS
+        assert "网格编码" not in lines[2]
+    df = _read_national(national.households[-1][1])
+    assert list(df["序号"]) == [str(i) for i in range(1, len(df) + 1)]
+    assert len(df) == national.summary["member_rows"] == national.summary["persons"]
+    # the place by the names the grid layer gives its county, townships and villages
+    names = grids[["县名称", "乡镇名称", "村名称"]].drop_duplicates()
+    places = df[["县(市、区、旗)", "乡(镇)", "行政村"]].drop_duplicates()
+    places.columns = names.columns
+    assert len(places.merge(names)) == len(places)
+    village_of = grids.drop_duplicates("村编码").set_index("村编码")["村名称"]
+    assert (df["户编号"].str.slice(0, 12).map(village_of) == df["行政村"]).all()
+
+
+def test_head_rows_are_the_household_layout(members, snapshots):
+    for (month, df), (month_h, hh) in zip(members, snapshots, strict=True):
+        assert month == month_h
+        heads = df[df["与户主关系"] == "户主"]
+        assert heads["户编号"].is_unique and len(heads) == len(hh)
+        left = hh[list(SAME_FIELDS)].rename(columns=SAME_FIELDS).reset_index(drop=True)
+        right = heads[list(SAME_FIELDS.values())].reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right)
+        # every member row repeats its household's fields
+        fields = [c for c in SAME_FIELDS.values() if c not in ("户编号", "姓名", "证件号码")]
+        spread = heads.set_index("户编号")[fields].loc[df["户编号"]].reset_index()
+        pd.testing.assert_frame_equal(spread[fields], df[fields].reset_index(drop=True))
+
+
+def test_members_per_household(members):
+    df = members[-1][1]
+    hid = df["户编号"]
+    # contiguous, head first, numbered 户编号 + 01, 02, ...
+    starts = hid != hid.shift()
+    assert starts.sum() == hid.nunique()
+    assert (df.loc[starts, "与户主关系"] == "户主").all()
+    assert (df["与户主关系"] == "户主").sum() == hid.nunique()
+    ordinal = df.groupby(hid, sort=False).cumcount() + 1
+    assert (df["人编号"] == hid + ordinal.map("{:02d}".format)).all() and df["人编号"].is_unique
+    counts = hid.value_counts(sort=False)
+    persons = df.drop_duplicates("户编号").set_index("户编号")["家庭人口数"].astype(int)
+    assert (counts.reindex(persons.index) == persons).all()
+    assert not df.duplicated(["户编号", "姓名"]).any()
+    # the same members every month
+    for _, other in members[:-1]:
+        assert list(other["证件号码"]) == list(df["证件号码"])
+
+
+def test_member_id_numbers_valid_and_unique(members):
+    from etl.id_numbers import check_id_numbers
+
+    df = members[-1][1]
+    ids = df["证件号码"]
+    assert ids.str.fullmatch(r"152223\d{11}[\dX]").all() and ids.is_unique
+    _, bad, _ = check_id_numbers(ids)
+    assert not bad.any()
+    for value in ids:
+        assert value[17] == _check_char(value[:17]), value
+    assert not ids[df["与户主关系"] != "户主"].str.endswith("000").any()
+    born = pd.to_datetime(ids.str.slice(6, 14), format="%Y%m%d")
+    assert (born >= "1925-01-01").all() and (born < "2026-08-01").all()  # before the first month
+
+
+def test_relations_sexes_and_ages(members):
+    df = members[-1][1].copy()
+    df["age"] = _ages(df, "2026-10-31")
+    df["male"] = df["证件号码"].str.slice(16, 17).astype(int) % 2 == 1
+    head = df[df["与户主关系"] == "户主"].set_index("户编号")
+    df["head_age"] = df["户编号"].map(head["age"])
+    df["head_male"] = df["户编号"].map(head["male"])
+    rel = df["与户主关系"]
+    assert set(rel) <= {
+        "户主",
+        "配偶",
+        "之子",
+        "之女",
+        "之儿媳",
+        "之孙子",
+        "之孙女",
+        "之父",
+        "之母",
+        "其他",
+    }
+    assert {"配偶", "之子", "之女", "之父", "之母", "之儿媳", "之孙子", "之孙女"} <= set(rel)
+    for relation, male in (("之子", True), ("之孙子", True), ("之父", True), ("之女", False)):
+        assert (df.loc[rel == relation, "male"] == male).all(), relation
+    for relation in ("之孙女", "之母", "之儿媳"):
+        assert not df.loc[rel == relation, "male"].any(), relation
+    spouse = df[rel == "配偶"]
+    assert (spouse["male"] != spouse["head_male"]).all() and (spouse["age"] >= 20).all()
+    assert ((spouse["age"] - spouse["head_age"]).abs() <= 10).all()
+    younger = df[rel.isin(["之子", "之女"])]
+    assert (younger["head_age"] - younger["age"] >= 15).all()
+    grand = df[rel.isin(["之孙子", "之孙女"])]
+    assert (grand["head_age"] - grand["age"] >= 35).all()
+    older = df[rel.isin(["之父", "之母"])]
+    assert (older["age"] - older["head_age"] >= 15).all() and (older["age"] <= 100).all()
+    assert (rel.groupby(df["户编号"]).apply(lambda r: (r == "配偶").sum()) <= 1).all()
+    # a daughter-in-law with a grown son in the house
+    for hid in df.loc[rel == "之儿媳", "户编号"]:
+        assert (df.loc[(df["户编号"] == hid) & (rel == "之子"), "age"] >= 20).any()
+
+
+def test_labour_health_and_school(members, snapshots):
+    df = members[-1][1].copy()
+    assert set(df["劳动技能"]) == LABOUR and set(df["健康状况"]) == HEALTH
+    assert set(df["在校生状况"]) <= SCHOOLS and (df["在校生状况"] != "").any()
+    df["age"] = _ages(df, "2026-08-31")  # ages in the school year
+    school = df["在校生状况"]
+    assert df.loc[school == "小学", "age"].between(6, 12).all()
+    assert df.loc[school == "学前教育", "age"].between(3, 6).all()
+    assert df.loc[school.str.startswith("普通高中"), "age"].between(15, 18).all()
+    assert (df.loc[df["age"] < 16, "劳动技能"] == "无劳动力").all()
+    assert (df.loc[school != "", "劳动技能"] == "无劳动力").all()
+    assert (df.loc[df["与户主关系"] == "户主", "在校生状况"] == "").all()
+    lost = df[df["劳动技能"] == "丧失劳动力"]
+    assert (lost["健康状况"] != "健康").all() and lost["age"].between(16, 61).all()
+    # the relocated households have as many members in labour as 劳动力人数 where ages allow
+    hh = snapshots[-1][1].set_index("户编号")
+    working = df["劳动技能"].isin(["普通劳动力", "技能劳动力", "弱劳动力或半劳动力"])
+    labour = working.groupby(df["户编号"]).sum()
+    moved = hh.index[hh["是否易地搬迁户"] == "是"]
+    wanted = hh.loc[moved, "劳动力人数"].astype(int)
+    assert ((labour[moved] > 0) == (wanted > 0)).all()
+    assert (labour[moved] == wanted).mean() > 0.8
+
+
+def test_assignment_table(national, snapshots):
+    table = _read(national.assignments)
+    assert list(table.columns) == ["户编号", "网格编码"]
+    hh = snapshots[-1][1]
+    assert table["户编号"].is_unique and table["户编号"].isin(hh["户编号"]).all()
+    grid_of = hh.set_index("户编号")["网格编码"]
+    assert (table["网格编码"] == table["户编号"].map(grid_of)).all()
+    left_out = len(hh) - len(table)
+    assert 0 < left_out < 0.015 * len(hh)
+    s = national.summary
+    assert s["unassigned_households"] == left_out and s["layout"] == "national"
+    missing = ~hh["户编号"].isin(table["户编号"])
+    assert s["unassigned_persons"] == hh.loc[missing, "家庭人口数"].astype(int).sum()
+    assert s["files"]["assignments"] == national.assignments.name
+
+
+def test_loaders_accept_the_national_demo(national, small, make_store):
+    """Grids, sites and the assignment, then the member files: the figures of the household
+    layout, the households the assignment leaves out unassigned."""
+    from etl.assignments import load_assignments
+    from etl.grids import load_grids
+    from etl.households import load_households
+    from etl.sites import load_sites
+
+    store = make_store("sqlite")
+    load_grids(store, national.grids)
+    load_sites(store, national.sites)
+    assert not load_assignments(store, national.assignments).warnings
+    for month, path in national.households:
+        report = load_households(store, path, month=month)
+        assert report.rows_read == national.summary["member_rows"]
+    other = make_store("sqlite")
+    load_grids(other, small.grids)
+    load_sites(other, small.sites)
+    for month, path in small.households:
+        load_households(other, path, month=month)
+    s = national.summary
+    for month, _ in national.households:
+        a, b = store.stats(month=month), other.stats(month=month)
+        assert a["households"] == b["households"] == s["households"]
+        assert a["unassigned"]["households"] == s["unassigned_households"]
+        for key in ("monitored", "eliminated", "open", "persons", "by_category", "risk_level"):
+            assert a[key] == b[key], (month, key)
+        for township in store.children("152223"):
+            assert (
+                store.stats(township.code, month=month)["monitored"]
+                == other.stats(township.code, month=month)["monitored"]
+            )
+
+
+def test_riskgrid_demo_loads_the_national_files(tmp_path, monkeypatch):
+    """``riskgrid demo`` loads the assignment before the member files; the county's stats are
+    the summary's figures."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import etl.demo
+    from geodata import Store
+    from riskgrid.cli import app as cli_app
+
+    real = etl.demo.generate_demo
+    made = {}
+
+    def small_county(out, **kwargs):
+        kwargs.update(grids=60, villages=12, communities=2, townships=3)
+        made["files"] = real(out, **kwargs)
+        return made["files"]
+
+    monkeypatch.setattr(etl.demo, "generate_demo", small_county)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    args = ["demo", "--no-serve", "--months", "2", "--households", "3000"]
+    result = CliRunner().invoke(cli_app, [*args, "--out", str(tmp_path / "f"), "--db", url])
+    assert result.exit_code == 0, result.output
+    s = made["files"].summary
+    out = "".join(result.output.split())  # rich wraps long lines anywhere
+    assert "assignments.csv:读取read" in out
+    rows, households = 2 * s["member_rows"], 2 * s["households"]
+    assert f"{rows:,}行成员memberrows->{households:,}户households" in out
+    store = Store(url)
+    stats = store.stats()
+    assert stats["unit"]["code"] == "152223" and stats["month"] == "2026-10"
+    assert stats["households"] == s["households"]
+    assert stats["persons"] == s["persons"]
+    assert stats["monitored"] == {
+        "households": s["monitored_households"],
+        "persons": s["monitored_persons"],
+    }
+    assert stats["eliminated"]["households"] == s["eliminated_households"]
+    assert stats["unassigned"]["households"] == s["unassigned_households"]
+    assert stats["unassigned"]["persons"] == s["unassigned_persons"]
+    assert stats["sites"]["relocated_households"] == s["relocated_households"]
+    assert stats["sites"]["relocated_persons"] == s["relocated_persons"]
+    json.dumps(stats)
+    store.dispose()

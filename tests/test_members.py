@@ -216,6 +216,10 @@ def test_bad_member_export_is_refused_naming_each_problem(
     grids, rows = county
     load_assignments(store, write_assignments(tmp_path / "a.csv", rows)[0])
     before = store.dump()
+    db_file = Path(store.engine.url.database) if store.dialect == "sqlite" else None
+    if db_file:
+        store.dispose()  # the last connection checkpoints the write-ahead log into the file
+    file_before = db_file.read_bytes() if db_file else None
     rows = [dict(r) for r in rows]
     bad_id = rows[3]
     bad_id["证件号码"] = bad_id["证件号码"][:-1] + ("0" if bad_id["证件号码"][-1] != "0" else "1")
@@ -251,6 +255,9 @@ def test_bad_member_export_is_refused_naming_each_problem(
     assert any(no_head_hid in x.reason and "没有户主" in x.reason for x in issues), issues
     assert store.dump() == before
     assert store.member_count() == 0
+    if db_file:  # SQLite: the database file itself, byte for byte
+        store.dispose()
+        assert db_file.read_bytes() == file_before
 
 
 def test_persons_column_that_disagrees_is_a_warning_and_members_count(

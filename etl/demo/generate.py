@@ -11,8 +11,10 @@ import numpy as np
 from .files import _write_grids, _write_sites
 from .geography import build_geography
 from .incomes import _base_incomes
+from .members import _build_members
 from .monitoring import _monitor
-from .months import _month_ordinal
+from .months import _month_ordinal, _month_text
+from .national import MemberExport, _month_end, _write_assignments
 from .parameters import FILE_PREFIX
 from .population import _locate, _settle
 from .signals import _write_warnings
@@ -20,10 +22,13 @@ from .sites import _resettle
 from .snapshots import _write_snapshots
 from .summary import _write_summary
 
+LAYOUTS = ("national", "households")
+
 
 @dataclass
 class DemoFiles:
-    """The files ``generate_demo`` wrote: grids, (month, path) per snapshot, sites, warnings."""
+    """The files ``generate_demo`` wrote: grids, (month, path) per snapshot, sites, warnings and
+    (national layout) the grid assignment; ``layout`` that of the snapshots."""
 
     directory: Path
     grids: Path
@@ -31,6 +36,8 @@ class DemoFiles:
     sites: Path
     summary: dict = field(default_factory=dict)
     warnings: Path | None = None
+    assignments: Path | None = None
+    layout: str = "national"
 
 
 def generate_demo(
@@ -46,8 +53,16 @@ def generate_demo(
     townships: int = 10,
     monitoring_line: float = 7100.0,
     observation_line: float = 8122.0,
+    layout: str = "national",
 ) -> DemoFiles:
-    """Write the demo county's grids, monthly household snapshots and sites into ``out_dir``."""
+    """Write the demo county's grids, monthly household snapshots and sites into ``out_dir``.
+
+    ``layout="national"`` (the default) writes each snapshot as the national system's export, a
+    row per family member with the place by names, and the grid assignment table beside them;
+    ``layout="households"`` a row per household with its 网格编码 (the data contract's layout).
+    The households and every figure are the same in both."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}")
     end = _month_ordinal(end_month)
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -80,6 +95,32 @@ def generate_demo(
     _write_grids(geo.grids, grids_path, end_month)
     _write_sites(moved.sites, sites_path)
     month_list = [int(o) for o in range(end - months + 1, end + 1)]
+    export, assignments_path, national = None, None, {}
+    if layout == "national":  # generators of their own: the draws above stay as they are
+        members = _build_members(
+            seed,
+            people.persons,
+            people.head_name,
+            people.id_number,
+            moved.labor,
+            moved.relocated,
+            monitored,
+            reference=np.datetime64(_month_end(end_month)),
+            latest=np.datetime64(f"{_month_text(month_list[0])}-01") - np.timedelta64(1, "D"),
+        )
+        export = MemberExport(members, geo.grids, people.grid_of)
+        assignments_path = out_dir / f"{FILE_PREFIX}_assignments.csv"
+        grid_code = geo.grids["grid_code"].to_numpy().astype(object)[people.grid_of]
+        left_out = _write_assignments(seed, people.household_id, grid_code, assignments_path)
+        national = {
+            "layout": layout,
+            "member_rows": len(members),
+            "unassigned_households": int(left_out.sum()),
+            "unassigned_persons": int(people.persons[left_out].sum()),
+            "assignments_file": assignments_path.name,
+        }
+    elif (out_dir / f"{FILE_PREFIX}_assignments.csv").exists():
+        (out_dir / f"{FILE_PREFIX}_assignments.csv").unlink()  # of an earlier national demo
     paths = _write_snapshots(
         rng,
         out_dir,
@@ -93,6 +134,7 @@ def generate_demo(
         lat=lat,
         base=base,
         growth=growth,
+        export=export,
     )
     warning_count = _write_warnings(
         seed, month_list, people.household_id, people.id_number, monitored.households, warnings_path
@@ -110,5 +152,8 @@ def generate_demo(
         files={"grids": grids_path, "sites": sites_path, "warnings": warnings_path},
         households=paths,
         warnings=warning_count,
+        national=national,
     )
-    return DemoFiles(out_dir, grids_path, paths, sites_path, summary, warnings_path)
+    return DemoFiles(
+        out_dir, grids_path, paths, sites_path, summary, warnings_path, assignments_path, layout
+    )

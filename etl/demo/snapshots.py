@@ -1,5 +1,6 @@
 """The monthly household snapshots: one CSV of every household per month, oldest first, in the
-headers of the data contract."""
+headers of the data contract (``layout="households"``), or as the national system's member-level
+export (``layout="national"``, ``etl.demo.national``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .files import _write_csv
 from .incomes import _month_incomes
 from .monitoring import Monitored
 from .months import _month_text
+from .national import MemberExport, _write_national
 from .parameters import FILE_PREFIX
 from .population import Population
 from .sites import Resettlement
@@ -35,9 +37,11 @@ def _write_snapshots(
     lat: np.ndarray,
     base: np.ndarray,
     growth: np.ndarray,
+    export: MemberExport | None = None,
 ) -> list[tuple[str, Path]]:
     """A snapshot per month of ``months`` (ordinals, ``end`` the last) into ``out_dir``, whose
-    earlier snapshots are removed; (month, path) of each, oldest first."""
+    earlier snapshots are removed; (month, path) of each, oldest first. With ``export`` each is
+    the national member-level export, else one row per household."""
     N = len(people.grid_of)
     mon = monitored.households
     relocated, site_of = moved.relocated, moved.site_of
@@ -90,8 +94,11 @@ def _write_snapshots(
             "measures": col(monitored.measures, on),
         }
         data = {"month": np.full(N, month, dtype=object), **static, **monthly, **tail}
-        frame = pd.DataFrame({HOUSEHOLD_HEADERS[k][0]: v for k, v in data.items()})
         path = out_dir / f"{FILE_PREFIX}_households_{month}.csv"
-        _write_csv(frame, path)
+        if export is not None:
+            _write_national(export.lines(data), path, month)
+        else:
+            frame = pd.DataFrame({HOUSEHOLD_HEADERS[k][0]: v for k, v in data.items()})
+            _write_csv(frame, path)
         paths.append((month, path))
     return paths

@@ -28,9 +28,12 @@ def _write_summary(
     files: dict[str, Path],
     households: list[tuple[str, Path]],
     warnings: int,
+    national: dict | None = None,
 ) -> dict:
     """The figures as of ``end`` (the last month) into ``path``; returns them. ``files`` names the
-    grid, site and warning files; ``households`` is (month, path) per snapshot."""
+    grid, site and warning files; ``households`` is (month, path) per snapshot. ``national``
+    (the national layout's) adds the layout, the member rows and the households the grid
+    assignment leaves out: they count in their village, township and county but in no grid."""
     persons, lifted, relocated = people.persons, people.lifted, moved.relocated
     mon, mcat, risk = monitored.households, monitored.category, monitored.risk
     on, cleared = monitored.status(end)
@@ -73,5 +76,9 @@ def _write_summary(
         | {"households": [p.name for _, p in households]},
     }
     summary["monitored_by_risk"].pop("none")
+    if national:
+        national = dict(national)
+        summary["files"]["assignments"] = national.pop("assignments_file")
+        summary |= national
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return summary
