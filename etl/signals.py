@@ -21,6 +21,7 @@ from geodata.model import DEPARTMENTS
 from .errors import Issue, LoadError, LoadReport
 from .headers import SIGNAL_HEADERS
 from .households import Checker, _sha256, write_rejects
+from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
 from .readers import Table, read_table
 from .validate import check_id_numbers, clean, parse_dates, parse_float
 
@@ -50,6 +51,11 @@ def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tup
     ids, bad_id, reason = check_id_numbers(idn)
     for text in reason[bad_id].unique():
         ck.flag("id_number", (reason == text).to_numpy() & bad_id.to_numpy(), text)
+    # Excel habits: an 18-digit ID number in a number cell has lost its last digits
+    cut, cut000 = excel_cut_ids(ids, table.number_cells.get(table.column_of("id_number") or ""))
+    ck.flag("id_number", cut, NUMBER_CELL_REASON)
+    ck.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
+    bad_id = bad_id | pd.Series(cut, index=bad_id.index)
     neither = (hid == "") & (idn == "")
     ck.flag(
         "household_id" if table.column_of("household_id") else "id_number",

@@ -224,6 +224,22 @@ def test_id_number_in_a_number_cell_is_refused(store, grids, tmp_path):
     assert store.dump() == before
 
 
+def test_id_number_in_a_number_cell_of_a_warnings_file_is_refused(store, grids, tmp_path):
+    """The same habit in a department's warnings file: refused, not matched by a cut number."""
+    from etl.signals import load_signals
+
+    load_households(store, write_csv(tmp_path / "h.csv", [household_row(1, grids[0], 2)]), month=MONTH)
+    cut = _id_ending_000()
+    rows = [["证件号码", "来源部门", "预警类型", "发生日期"], [int(cut), "医保局", "大额医疗支出", "2024-10-08"]]
+    path = _xlsx(tmp_path / "warnings.xlsx", {"预警": rows})
+    before = store.dump()
+    with pytest.raises(LoadError) as info:
+        load_signals(store, path)
+    [issue] = info.value.issues
+    assert issue.row == 2 and issue.field == "id_number" and "number cell" in issue.reason
+    assert store.dump() == before
+
+
 def test_id_number_ending_in_000_is_warned(store, grids, tmp_path):
     cut = _id_ending_000()
     path = write_csv(tmp_path / "id000.csv", [household_row(1, grids[0], 2, 证件号码=cut)])
