@@ -337,3 +337,31 @@ def test_a_name_of_several_units_is_ambiguous_unless_its_parent_tells():
     assert index.find("village", "新", ("township", "152223102")).code == "152223102001"
     assert index.find("township", "音德尔", ("county", "152223")).code == "152223102"
     assert index.find("county", "扎赉特", None).code == "152223"
+
+
+def test_same_village_names_in_two_counties_are_told_apart_by_the_county(store, tmp_path):
+    """Two counties each with a 好力保镇 and a 五家子村: the county name decides; a row without
+    a county name that fits both is an error naming both."""
+    from tests.factories import other_county_grids, tiny_grids
+
+    twin = other_county_grids()
+    twin["township_name"] = "好力保镇"
+    twin["village_name"] = twin["village_name"].map({"索伦村": "五家子村", "归流河嘎查": "塔本毛都嘎查"})
+    with store.write() as conn:
+        store.upsert_grids(conn, pd.concat([tiny_grids(), twin], ignore_index=True))
+    rows = national_rows(list(tiny_grids()["grid_code"]))[:6]
+    for i, r in enumerate(rows):
+        r["户编号"] = f"T{i:03d}"
+        if i % 2:
+            r["县(市、区、旗)"] = "扎兰屯市"
+    path = write_households(tmp_path / "twins.csv", rows)
+    load_households(store, path, month=MONTH)
+    for i, r in enumerate(rows):
+        county = "150783" if i % 2 else COUNTY
+        assert store.household(MONTH, r["户编号"])["county_code"] == county
+        assert store.household(MONTH, r["户编号"])["village_code"][6:] == r["_grid"][6:12]
+    nameless = [{**r, "县(市、区、旗)": ""} for r in rows[:1]]
+    with pytest.raises(LoadError) as info:
+        load_households(store, write_households(tmp_path / "nameless.csv", nameless), month=MONTH)
+    reasons = " ".join(i.reason for i in info.value.issues)
+    assert COUNTY in reasons and "150783" in reasons, reasons
