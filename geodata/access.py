@@ -349,6 +349,11 @@ class ScopedStore:
         log(self.store, self.principal, "export", target, what, self.address)
 
 
+def text(value: Any) -> str | None:
+    """A stored text cell, None for NULL (NaN as pandas reads it) and blank."""
+    return None if value is None or value != value or value == "" else str(value)
+
+
 def member_rows(frame: pd.DataFrame, month: str, show: bool) -> list[dict[str, Any]]:
     """A household's members as the household page lists them: the head first, name and ID
     number masked unless ``show``, the age in whole years at the end of ``month`` (no birth
@@ -363,15 +368,15 @@ def member_rows(frame: pd.DataFrame, month: str, show: bool) -> list[dict[str, A
         out.append(
             {
                 "person_id": m.person_id,
-                "name": m.name if show else mask_name(m.name),
-                "id_number": m.id_number if show else mask_id_number(m.id_number),
-                "relation": m.relation,
+                "name": text(m.name) if show else mask_name(text(m.name)),
+                "id_number": text(m.id_number) if show else mask_id_number(text(m.id_number)),
+                "relation": text(m.relation),
                 "is_head": bool(m.is_head),
-                "sex": m.sex,
+                "sex": text(m.sex),
                 "age": age,
-                "labor_skill": m.labor_skill,
-                "health": m.health,
-                "schooling": m.schooling,
+                "labor_skill": text(m.labor_skill),
+                "health": text(m.health),
+                "schooling": text(m.schooling),
             }
         )
     return out

@@ -368,6 +368,7 @@ def test_household_page_lists_the_members_masked_and_the_grid_counts_them(tmp_pa
             assert mask_name(r["姓名"]) in shown and mask_id_number(r["证件号码"]) in shown
             assert r["与户主关系"] in shown
         assert "54岁" in shown  # the head, born 1970-01-01, at the end of 2024-10
+        assert "nan" not in shown and "None" not in shown and "—" in shown  # blank 在校生状况
         full = texts(
             by_id(household_page.household_layout(hid, MONTH, full=True), "household-members")
         )

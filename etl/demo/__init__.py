@@ -6,19 +6,27 @@ elongated north-west to south-east, 10 townships, 197 villages (村 / 嘎查) an
 its Chinese headers:
 
 - a GeoPackage of grids (layer ``grids``, EPSG:4326);
-- one UTF-8 (BOM) CSV of households per monthly snapshot, oldest first;
-- a CSV of resettlement sites (易地扶贫搬迁安置点);
+- one UTF-8 (BOM) CSV per monthly snapshot, oldest first: by default (``layout="national"``) the
+  national system's export, a row per family member under two title rows, placed by the names
+  of county, township and village; with ``layout="households"`` a row per household with its
+  网格编码 (the data contract's layout);
+- (national layout) the grid system's assignment table 户编号 -> 网格编码, a few households left
+  out (未分配网格);
+- a CSV of resettlement sites (易地扶贫搬迁安置点) and one of department warnings;
 - a JSON summary of what was generated.
 
-Everything is drawn from one ``numpy`` generator seeded by ``seed``: the same seed gives
-byte-identical files. Names, ID numbers and telephone numbers are random: ID numbers carry a valid
-GB 11643 check digit but belong to no one.
+Everything is drawn from one ``numpy`` generator seeded by ``seed``, in a fixed order, and the
+members, warnings and assignment from generators of their own (``[seed, k]``): the same seed
+gives byte-identical files, and both layouts hold the same households and figures. Names, ID
+numbers and telephone numbers are random: ID numbers carry a valid GB 11643 check digit but
+belong to no one.
 
 The generator is split by job: ``parameters`` (the county's figures), ``names`` and
 ``personal_numbers`` (invented names, ID and telephone numbers), ``km_frame`` and ``tiling`` (the
 kilometre frame and the exact partition of the county), ``apportion``, ``geography`` (townships,
 villages, grids), ``sites`` (resettlement), ``population``, ``incomes``, ``monitoring``,
-``months``, ``snapshots``, ``signals`` (department warnings), ``files``, ``summary`` and
+``months``, ``snapshots``, ``members`` (the families), ``national`` (the member-level export
+and the assignment table), ``signals`` (department warnings), ``files``, ``summary`` and
 ``generate`` (the order of the draws).
 """
 
