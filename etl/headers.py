@@ -61,6 +61,7 @@ HOUSEHOLD_HEADERS: dict[str, tuple[str, ...]] = {
     "labor_skill": ("劳动技能",),
     "health": ("健康状况",),
     "schooling": ("在校生状况",),
+    "employed": ("是否务工", "是否已务工", "是否务工人员"),
 }
 # the fields of a member row (the others of HOUSEHOLD_HEADERS are the household's)
 MEMBER_FIELDS: tuple[str, ...] = (
@@ -72,6 +73,7 @@ MEMBER_FIELDS: tuple[str, ...] = (
     "labor_skill",
     "health",
     "schooling",
+    "employed",
 )
 # 致贫返贫风险1 … 致贫返贫风险5 (or 致贫/返贫风险1 …): up to five cause columns
 CAUSE_COLUMN_RE = re.compile(r"^致贫/?返贫风险([1-5])$|^risk_cause_?([1-5])$")

@@ -11,7 +11,7 @@ anything: the value is the household's), a household with no 户主 or with two,
 人编号 or 证件号码, a member's bad ID number. Each household then becomes one row of the
 one-row-per-household layout (the head's row, its blanks filled from the other rows; 户主姓名 the
 head's 姓名, 证件号码 the head's, 家庭人口数 the number of member rows, 劳动力人数 the members of
-working skill when the file has no such column) and goes through the same checks as that layout
+working skill when the file has no such column, 务工就业人数 its members with 是否务工 是) and goes through the same checks as that layout
 (``etl.household_checks``). A 家庭人口数 column that disagrees with the member count is a
 warning naming the household.
 """
@@ -32,7 +32,7 @@ from .headers import HOUSEHOLD_HEADERS, MEMBER_FIELDS
 from .household_checks import validate_households
 from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
 from .readers import Table
-from .validate import check_id_numbers, clean, parse_dates
+from .validate import check_id_numbers, clean, parse_dates, parse_yes_no
 
 HEAD_RELATIONS = {"户主", "本人", "户主本人", "本人(户主)"}
 # 劳动技能 of a member counted in 劳动力人数
@@ -301,6 +301,12 @@ def validate_members(
         )
         collapsed["劳动力人数"] = working.astype(int).astype(str)
         fields["劳动力人数"] = "labor_count"
+    if table.column_of("employed") and not table.column_of("employed_count"):
+        employed, bad = parse_yes_no(text("employed"))
+        ck.flag("employed", bad, "是否务工应为 是/否 (employed: yes/no)")
+        at_work = np.bincount(codes, weights=employed.to_numpy(dtype=bool), minlength=households)
+        collapsed["务工就业人数"] = at_work.astype(int).astype(str)
+        fields["务工就业人数"] = "employed_count"
     house_table = Table(
         file=table.file,
         sheet=table.sheet,

@@ -373,7 +373,7 @@ NATIONAL_COLUMNS = [
     "序号", "县(市、区、旗)", "乡(镇)", "行政村", "户编号", "人编号", "姓名", "证件号码", "与户主关系",
     "家庭人口数", "户类型", "监测对象类别", "风险等级", "风险类型", "人均纯收入（元）", "识别监测时间",
     "识别途径", "风险是否已消除", "风险消除方式", "消除监测时间", "帮扶措施", "是否易地搬迁户",
-    "安置点编码", "劳动技能", "健康状况", "在校生状况", "统计月份", "经度", "纬度",
+    "安置点编码", "劳动技能", "健康状况", "在校生状况", "是否务工", "统计月份", "经度", "纬度",
 ]  # fmt: skip
 # household layout header -> the national export's, for the fields both carry
 SAME_FIELDS = {
@@ -652,3 +652,13 @@ def test_riskgrid_demo_loads_the_national_files(tmp_path, monkeypatch):
     assert stats["sites"]["relocated_persons"] == s["relocated_persons"]
     json.dumps(stats)
     store.dispose()
+
+
+def test_members_at_work_are_the_household_layouts_employed_count(members, snapshots):
+    """是否务工 是 on as many members of a household as its 务工就业人数 (the site employment
+    coverage comes from it), those in labour first."""
+    for (_, df), (_, hh) in zip(members, snapshots, strict=True):
+        at_work = (df["是否务工"] == "是").groupby(df["户编号"]).sum()
+        employed = pd.to_numeric(hh.set_index("户编号")["务工就业人数"]).reindex(at_work.index)
+        assert (at_work == employed).all()
+        assert set(df["是否务工"]) <= {"是", "否"}

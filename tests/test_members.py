@@ -95,6 +95,7 @@ def members_of(households: list[dict[str, str]], grids) -> list[dict[str, str]]:
                     "劳动技能": SKILLS[seq % len(SKILLS)],
                     "健康状况": "健康" if seq % 4 else "长期慢性病",
                     "在校生状况": "",
+                    "是否务工": "是" if SKILLS[seq % len(SKILLS)] in SKILLS[:2] and seq % 3 else "否",
                     "_grid": grid,
                 }
             )
@@ -208,6 +209,8 @@ def test_member_export_loads_and_figures_equal_the_members(
     assert head["persons"] == len(mine)
     working = sum(r["劳动技能"] in SKILLS[:3] for r in mine)
     assert head["labor_count"] == working
+    assert head["employed_count"] == sum(r["是否务工"] == "是" for r in mine)
+    assert sum(r["是否务工"] == "是" for r in rows) > 0
 
 
 def test_bad_member_export_is_refused_naming_each_problem(

@@ -108,7 +108,7 @@ def generate_demo(
             reference=np.datetime64(_month_end(end_month)),
             latest=np.datetime64(f"{_month_text(month_list[0])}-01") - np.timedelta64(1, "D"),
         )
-        export = MemberExport(members, geo.grids, people.grid_of)
+        export = MemberExport(members, geo.grids, people.grid_of, moved.employed)
         assignments_path = out_dir / f"{FILE_PREFIX}_assignments.csv"
         grid_code = geo.grids["grid_code"].to_numpy().astype(object)[people.grid_of]
         left_out = _write_assignments(seed, people.household_id, grid_code, assignments_path)

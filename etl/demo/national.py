@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .files import _write_csv
-from .members import Members
+from .members import IN_LABOUR, Members
 from .parameters import COUNTY_NAME
 
 TITLE = "防止返贫监测对象信息（演示数据）"
@@ -48,6 +48,7 @@ MEMBER_FIELDS = {
     "劳动技能": "labour",
     "健康状况": "health",
     "在校生状况": "school",
+    "是否务工": "employed",
 }
 PLACE_FIELDS = {
     "县(市、区、旗)": "county_name",
@@ -81,6 +82,7 @@ NATIONAL_COLUMNS = (
     "劳动技能",
     "健康状况",
     "在校生状况",
+    "是否务工",
     "统计月份",
     "经度",
     "纬度",
@@ -128,12 +130,34 @@ def _joined(columns: list[list[str]]) -> np.ndarray:
     return np.asarray([",".join(cells) for cells in zip(*columns, strict=True)], dtype=object)
 
 
+def _employed(members: Members, employed_count: np.ndarray | None) -> np.ndarray:
+    """是否务工 per member: 是 for as many members of each household as its 务工就业人数, those
+    in labour first, then the others, in member order."""
+    out = np.full(len(members), "否", dtype=object)
+    if employed_count is None:
+        return out
+    rank = np.where(np.isin(members.labour, IN_LABOUR), 0, 1)
+    order = np.lexsort((np.arange(len(members)), rank, members.household))
+    household = members.household[order]
+    place = np.arange(len(order)) - np.searchsorted(household, household)
+    wanted = np.asarray(employed_count, dtype=np.int64)[household]
+    out[order[place < wanted]] = "是"
+    return out
+
+
 class MemberExport:
     """The member rows of the export: ``frame`` as a frame, ``lines`` as CSV text (the text of
     the columns that stay the same every month made once). Columns as ``NATIONAL_COLUMNS``."""
 
-    def __init__(self, members: Members, grids: gpd.GeoDataFrame, grid_of: np.ndarray) -> None:
+    def __init__(
+        self,
+        members: Members,
+        grids: gpd.GeoDataFrame,
+        grid_of: np.ndarray,
+        employed_count: np.ndarray | None = None,
+    ) -> None:
         self.members = members
+        self.employed = _employed(members, employed_count)
         self.index = members.household
         grid_rows = grid_of[members.household]
         self.places = {
@@ -154,6 +178,8 @@ class MemberExport:
         if field == "member_id":
             ordinal = np.char.zfill(self.members.ordinal.astype(str), 2)
             return np.char.add(data["household_id"][self.index].astype(str), ordinal)
+        if field == "employed":
+            return self.employed
         if field is not None:
             return getattr(self.members, field)
         return data[HOUSEHOLD_FIELDS[column]][self.index]

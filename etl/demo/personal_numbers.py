@@ -55,7 +55,24 @@ def _id_numbers(rng: np.random.Generator, n: int, male: np.ndarray) -> np.ndarra
             break
         seq[dup] = rng.integers(0, 500, int(dup.sum()))
         key = day * 500 + seq
-    order_code = seq * 2 + np.where(male, 1, 0)
     births = np.char.replace(np.datetime_as_string(start + day, unit="D"), "-", "")
-    bodies = np.char.add(np.char.add(COUNTY_CODE, births), np.char.zfill(order_code.astype(str), 3))
-    return np.char.add(bodies, id_check_digits(bodies)).astype(object)
+
+    def numbers() -> np.ndarray:
+        order_code = seq * 2 + np.where(male, 1, 0)
+        bodies = np.char.add(np.char.add(COUNTY_CODE, births), np.char.zfill(order_code.astype(str), 3))
+        return np.char.add(bodies, id_check_digits(bodies)).astype(object)
+
+    out = numbers()
+    # none ends in 000: the load warns of those (Excel may have cut them to 15 digits). Such a
+    # number gets the next free sequence of its day, the others stay as drawn
+    taken = set(key.tolist())
+    cut = np.flatnonzero(np.char.endswith(out.astype(str), "000"))
+    for i in cut:
+        s = int(seq[i])
+        while True:
+            s = (s + 1) % 500
+            if day[i] * 500 + s not in taken:
+                break
+        taken.add(int(day[i] * 500 + s))
+        seq[i] = s
+    return numbers() if len(cut) else out
