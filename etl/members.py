@@ -243,28 +243,34 @@ def validate_members(
     ]
     collapsed = frame.iloc[head_row].reset_index(drop=True).copy()
     order = np.lexsort((positions, ~is_head, codes))  # per household: head first, then file order
+    ordered_codes = codes[order]
     for ident in household_fields:
         column = table.column_of(ident)
-        values = clean(ck.raw(ident)).to_numpy(dtype=object)
-        raw = ck.raw(ident).to_numpy(dtype=object)
-        filled = values != ""
-        pick = order[filled[order]]
-        ref_row = np.full(households, -1, dtype=np.int64)
+        raw = ck.raw(ident)
+        value_codes, uniques = pd.factorize(clean(raw))  # equal text, equal code
+        empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+        filled = value_codes != (empty[0] if len(empty) else -2)
         # the first filled row of each household, head first
-        _, first = np.unique(codes[pick], return_index=True)
-        ref_row[codes[pick][first]] = pick[first]
+        kept = filled[order]
+        pick, picked_codes = order[kept], ordered_codes[kept]
+        first = np.ones(len(pick), dtype=bool)
+        first[1:] = picked_codes[1:] != picked_codes[:-1]
+        ref_row = np.full(households, -1, dtype=np.int64)
+        ref_row[picked_codes[first]] = pick[first]
         ref_of = ref_row[codes]
         has_ref = ref_of >= 0
-        ref_value = np.where(has_ref, values[np.where(has_ref, ref_of, 0)], "")
-        disagree = filled & has_ref & (values != ref_value)
-        for r in np.unique(ref_of[disagree]):
-            ck.flag(
-                ident,
-                disagree & (ref_of == r),
-                f"同一户的各行{_label(ident)}不一致: 本户第 {int(excel[r])} 行为 {raw[r]} "
-                f"({ident}: the rows of household {hid_of[r]} disagree)",
-            )
-        collapsed[column] = np.where(ref_row >= 0, raw[np.where(ref_row >= 0, ref_row, 0)], "")
+        disagree = filled & has_ref & (value_codes != value_codes[np.where(has_ref, ref_of, 0)])
+        if disagree.any():
+            shown = raw.to_numpy(dtype=object)
+            for r in np.unique(ref_of[disagree]):
+                ck.flag(
+                    ident,
+                    disagree & (ref_of == r),
+                    f"同一户的各行{_label(ident)}不一致: 本户第 {int(excel[r])} 行为 {shown[r]} "
+                    f"({ident}: the rows of household {hid_of[r]} disagree)",
+                )
+        values = raw.take(np.where(ref_row >= 0, ref_row, 0)).to_numpy(dtype=object)
+        collapsed[column] = np.where(ref_row >= 0, values, "")
 
     # -- the household row: the head's name and ID, persons = member rows
     members_per = np.bincount(codes, minlength=households) if n else np.zeros(0, int)

@@ -54,12 +54,20 @@ class PlaceIndex:
         self.units = units[units["level"].isin(["county", "township", "village"])].copy()
         self.units["key"] = self.units["name"].map(name_key)
         self.by_code = self.units.set_index("code")
+        # exact names, looked up without scanning: (level, within level, within code, key)
+        self.exact: dict[tuple[str, str | None, str | None, str], list[str]] = {}
+        for row in self.units[["level", "code", "key", "county_code", "township_code"]].itertuples(index=False):
+            for within in ((None, None), ("county", row.county_code), ("township", row.township_code)):
+                self.exact.setdefault((row.level, *within, row.key), []).append(str(row.code))
 
     def _label(self, code: str) -> str:
         return f"{self.by_code.at[code, 'name']} ({code})"
 
     def find(self, level: str, name: str, within: tuple[str, str] | None) -> Found:
         """The unit of ``level`` called ``name``; ``within``: (level, code) it must lie in."""
+        exact = self.exact.get((level, *(within or (None, None)), name_key(name)), [])
+        if len(exact) == 1:  # the usual case: one unit of that very name
+            return Found(exact[0])
         cands = self.units[self.units["level"] == level]
         if within is not None:
             cands = cands[cands[f"{within[0]}_code"] == within[1]]
