@@ -52,22 +52,21 @@ def load_data(data_dir: str) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]
         "乡镇编码", drop=False
     )
     files = sorted(glob.glob(os.path.join(data_dir, "*_households_*.csv")))
-    households = pd.concat(
-        [
-            pd.read_csv(
-                f,
-                dtype={
-                    "网格编码": str,
-                    "户编号": str,
-                    "证件号码": str,
-                    "统计月份": str,
-                    "安置点编码": str,
-                },
-            )
-            for f in files
-        ],
-        ignore_index=True,
-    )
+    text = {"网格编码": str, "户编号": str, "证件号码": str, "统计月份": str, "安置点编码": str}
+
+    def read(f: str) -> pd.DataFrame:
+        # the national export has two title rows above its header
+        header = 0 if "户编号" in pd.read_csv(f, nrows=0).columns else 2
+        frame = pd.read_csv(f, dtype=text, header=header)
+        if "与户主关系" in frame.columns:  # one row per member: the head's row is the household's
+            frame = frame[frame["与户主关系"] == "户主"]
+        return frame.rename(columns={"人均纯收入（元）": "家庭人均纯收入"})
+
+    households = pd.concat([read(f) for f in files], ignore_index=True)
+    if "网格编码" not in households.columns:  # the grid from the grid system's assignment table
+        assigned = glob.glob(os.path.join(data_dir, "*_assignments.csv"))
+        grid_of = pd.read_csv(assigned[0], dtype=str).set_index("户编号")["网格编码"] if assigned else {}
+        households["网格编码"] = households["户编号"].map(grid_of)
     return layers, households
 
 
