@@ -274,7 +274,9 @@ def validate_households(
     ck.flag(
         "eliminated_on",
         (elim_on < identified).fillna(False),
-        "消除监测时间早于识别监测时间 (eliminated_on: before identified_on)",
+        "消除监测时间早于识别监测时间, 已加载并列入问题清单 (eliminated_on: before identified_on; "
+        "loaded, and listed by the rule eliminated_before_identified)",
+        warning=True,
     )
     ck.flag(
         "eliminated",

@@ -16,6 +16,7 @@ import typer
 from geodata import Store
 
 from .brief_cli import brief
+from .check_cli import check, rules
 from .cli_common import DbOption, console, err, open_store
 from .cli_common import _fail as _fail
 from .cli_common import _settings as _settings
@@ -68,6 +69,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(load_app, name="load")
+app.command("check")(check)
+app.command("rules")(rules)
 
 
 def _register_account_commands() -> None:

@@ -65,6 +65,15 @@ class MemberRecords:
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
 
+    def member_skills(self, month: str, conn: Connection | None = None) -> pd.DataFrame:
+        """household_id and labor_skill of every member row of a month (for the rules)."""
+        m = schema.members
+        query = sa.select(m.c.household_id, m.c.labor_skill).where(m.c.month == month)
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(query, c)
+
     def member_count(self, month: str | None = None) -> int:
         """Member rows stored (of a month)."""
         m = schema.members

@@ -1,0 +1,142 @@
+"""``riskgrid check``: the rule hits (问题清单) of a unit and month; ``riskgrid rules``: the rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from geodata import StoreError
+from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS, Thresholds
+from geodata.checks.run import check_month
+
+from .cli_common import DbOption, _fail, _settings, console, open_store
+
+ERROR_EXIT = 3  # an open 错误-severity problem: for a script after each monthly load
+
+
+def check(
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Unit code (default: the county).")
+    ] = None,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the list as FILE.xlsx.")] = None,
+    db: DbOption = None,
+) -> None:
+    """检查监测规则 The problems the monitoring rules find in a unit and month (exit 3 when an
+    error-severity problem is open)."""
+    store = open_store(_settings(db))
+    unknown = [r for r in rule or [] if r not in RULES_BY_ID]
+    if unknown:
+        _fail(f"没有该规则 (no such rule): {', '.join(unknown)}; riskgrid rules 列出所有规则")
+    try:
+        target = store.unit(unit) if unit else store.default_unit()
+        if target is None:
+            raise StoreError(f"未找到该单位 (no such unit): {unit}")
+        month = month or store.latest_month()
+        if month is None or month not in store.months():
+            raise StoreError(f"没有该月份的数据 (no data for month): {month}")
+    except StoreError as exc:
+        _fail(str(exc))
+        return
+    hits = check_month(store, month, target, tuple(rule) if rule else None)
+    problems = [
+        {
+            "rule": r.rule,
+            "household_id": r.household_id,
+            "grid_code": r.grid_code,
+            "severity": r.severity,
+            "status": "new",
+            "first_seen": month,
+            "evidence": r.evidence,
+        }
+        for r in hits.itertuples(index=False)
+    ]
+    counts = hits.groupby("rule").size().to_dict() if len(hits) else {}
+    if out is not None:
+        _write_xlsx(out, problems)
+    if as_json:
+        body = {
+            "unit": {"code": target.code, "name": target.name, "level": target.level},
+            "month": month,
+            "counts": {r.id: int(counts.get(r.id, 0)) for r in RULES},
+            "problems": problems,
+        }
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        table = RichTable(
+            title=escape(f"{target.name} ({target.code}) {month} 问题清单 problems"),
+            title_justify="left",
+        )
+        for col in ("规则 rule", "级别 severity", "户数 households"):
+            table.add_column(col, justify="right" if "户" in col else "left")
+        for r in RULES:
+            n = int(counts.get(r.id, 0))
+            if n:
+                table.add_row(escape(f"{r.title} {r.id}"), SEVERITY_LABELS[r.severity], f"{n:,}")
+        table.add_row("合计 total", "", f"{len(problems):,}")
+        console.print(table)
+        if out is not None:
+            console.print(f"已写入 written: {escape(str(out))}", highlight=False)
+    if any(p["severity"] == "error" for p in problems):
+        raise typer.Exit(ERROR_EXIT)
+
+
+def _write_xlsx(path: Path, problems: list[dict]) -> None:
+    rows = [
+        {
+            "规则": RULES_BY_ID[p["rule"]].title,
+            "规则编号": p["rule"],
+            "级别": SEVERITY_LABELS[p["severity"]],
+            "户编号": p["household_id"],
+            "网格编码": p["grid_code"] or "未分配网格",
+            "状态": "待核实",
+            "首次发现": p["first_seen"],
+            "依据": "；".join(f"{k}={v}" for k, v in p["evidence"].items()),
+        }
+        for p in problems
+    ]
+    columns = ["规则", "规则编号", "级别", "户编号", "网格编码", "状态", "首次发现", "依据"]
+    pd.DataFrame(rows, columns=columns).to_excel(
+        path, index=False, sheet_name="问题清单", engine="openpyxl"
+    )
+
+
+def rules(
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """列出监测规则 The monitoring rules and their thresholds under the month's policy."""
+    store = open_store(_settings(db))
+    month = month or store.latest_month()
+    lines = store.lines
+    if month:
+        with store.engine.connect() as conn:
+            lines = store.policies(conn, [month])[month].lines
+    t = Thresholds()
+    values = {
+        "monitoring_line": f"监测线 {lines.monitoring:,.0f} 元",
+        "observation_line": f"观察线 {lines.observation:,.0f} 元",
+        "elimination_months": f"{t.elimination_months} 个月",
+        "measure_months": f"{t.measure_months} 个月",
+        "income_drop": f"{t.income_drop:.0%}",
+        "signal_days": f"{t.signal_days} 天",
+    }
+    console.print(f"监测规则 rules ({month or '—'}):", highlight=False)
+    for r in RULES:
+        limits = "、".join(values[k] for k in r.thresholds) or "—"
+        console.print(
+            f"[bold]{r.id}[/bold]  {r.title}  [{SEVERITY_LABELS[r.severity]}]  阈值 {limits}",
+            highlight=False,
+        )
+        console.print(f"    {r.explanation}", highlight=False, markup=False)
