@@ -27,6 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
+from .access_problems import ProblemAccess
 from .model import LEVELS, Unit, mask_id_number, mask_name, mask_phone
 from .store import Store, StoreError
 
@@ -147,7 +148,7 @@ def audit_rows(
 
 
 # ---------------------------------------------------------------------- scoped reads
-class ScopedStore:
+class ScopedStore(ProblemAccess):
     """The reads of a Store as one principal may make them. Anything else raises AccessDenied."""
 
     def __init__(
@@ -219,6 +220,13 @@ class ScopedStore:
         for grid_code in sorted(grids):
             self.check(grid_code)
         return bool(grids)
+
+    def _audit(self, action: str, target: str | None, detail: str | None = None) -> None:
+        log(self.store, self.principal, action, target, detail, self.address)
+
+    def _refuse_role(self, target: str, message: str) -> None:
+        log(self.store, self.principal, "denied", target, "role", self.address)
+        raise RoleDenied(message)
 
     def _households_allowed(self, target: str) -> None:
         if not self.principal.sees_households:

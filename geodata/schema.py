@@ -272,6 +272,27 @@ members = sa.Table(
     sa.Column("schooling", sa.Text),
 )
 
+# 问题清单 (schema 0010): what the monitoring rules (geodata.checks) found, per rule and household,
+# with its status; kept across months (geodata.records.problems).
+problems = sa.Table(
+    "problems",
+    metadata,
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("household_id", sa.Text, primary_key=True),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("grid_code", sa.Text),
+    sa.Column("village_code", sa.Text),
+    sa.Column("township_code", sa.Text),
+    sa.Column("county_code", sa.Text),
+    sa.Column("first_seen", sa.Text, nullable=False),
+    sa.Column("last_seen", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("changed_by", sa.Text),
+    sa.Column("changed_at", sa.DateTime),
+    sa.Column("evidence", sa.Text, nullable=False),
+)
+
 users = sa.Table(
     "users",
     metadata,

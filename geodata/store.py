@@ -3,7 +3,7 @@
 ``Store`` is made of:
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
-- ``geodata.records``: SQL per entity (units, households, members, grid assignments, sites, signals,
+- ``geodata.records``: SQL per entity (units, households, members, problems, grid assignments, sites, signals,
   loads);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
@@ -20,6 +20,7 @@ from .records.assignments import AssignmentRecords
 from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
 from .records.members import MemberRecords
+from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
 from .records.units import GRID_COLUMNS, UnitRecords
@@ -33,6 +34,7 @@ class Store(
     UnitRecords,
     HouseholdRecords,
     MemberRecords,
+    ProblemRecords,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 from geodata import StoreError
 from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS, Thresholds
 from geodata.checks.run import check_month
+from geodata.records.problems import OPEN, STATUSES
 
 from .cli_common import DbOption, _fail, _settings, console, open_store
 
@@ -49,15 +50,15 @@ def check(
     except StoreError as exc:
         _fail(str(exc))
         return
-    hits = check_month(store, month, target, tuple(rule) if rule else None)
+    hits = _problems(store, month, target, tuple(rule) if rule else None)
     problems = [
         {
             "rule": r.rule,
             "household_id": r.household_id,
             "grid_code": r.grid_code,
             "severity": r.severity,
-            "status": "new",
-            "first_seen": month,
+            "status": r.status,
+            "first_seen": r.first_seen,
             "evidence": r.evidence,
         }
         for r in hits.itertuples(index=False)
@@ -88,8 +89,25 @@ def check(
         console.print(table)
         if out is not None:
             console.print(f"已写入 written: {escape(str(out))}", highlight=False)
-    if any(p["severity"] == "error" for p in problems):
+    if any(p["severity"] == "error" and p["status"] in OPEN for p in problems):
         raise typer.Exit(ERROR_EXIT)
+
+
+def _problems(store, month: str, unit, rules: tuple[str, ...] | None) -> pd.DataFrame:
+    """The problems of ``unit`` in ``month`` with their status and first month: from the problem
+    list for the latest month (brought up to date), else the month's rule hits with the status
+    the list gives them now (待核实 for a hit it does not hold)."""
+    if month == store.sync_problems():
+        frame = store.problems_frame(unit, month=month)
+    else:
+        frame = check_month(store, month, unit)
+        listed = store.problems_frame(unit).set_index(["rule", "household_id"])
+        keys = list(zip(frame["rule"], frame["household_id"], strict=True))
+        frame["status"] = [listed["status"].get(k, "new") for k in keys]
+        frame["first_seen"] = [min(listed["first_seen"].get(k, month), month) for k in keys]
+    if rules is not None:
+        frame = frame[frame["rule"].isin(rules)]
+    return frame.reset_index(drop=True)
 
 
 def _write_xlsx(path: Path, problems: list[dict]) -> None:
@@ -100,7 +118,7 @@ def _write_xlsx(path: Path, problems: list[dict]) -> None:
             "级别": SEVERITY_LABELS[p["severity"]],
             "户编号": p["household_id"],
             "网格编码": p["grid_code"] or "未分配网格",
-            "状态": "待核实",
+            "状态": STATUSES[p["status"]],
             "首次发现": p["first_seen"],
             "依据": "；".join(f"{k}={v}" for k, v in p["evidence"].items()),
         }
