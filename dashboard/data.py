@@ -96,6 +96,10 @@ class Loaders:
             raise AccessDenied("未登录 (not logged in)")
         return ScopedStore(self.store, self.principal, self.address, units=_CachedUnits(self))
 
+    def problem_counts(self, code: str) -> dict[str, Any]:
+        """Open problems of a unit (not memoised: a status change is seen at once)."""
+        return self.scoped.problem_counts(code)
+
     # ------------------------------------------------------------------ scope
     def _principal(self) -> Principal:
         if self.principal is None:

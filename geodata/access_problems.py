@@ -21,13 +21,17 @@ class ProblemAccess:
         """Open problems of a unit in the latest month: per rule, per severity and in all."""
         unit = self.check(code)
         month = self.store.sync_problems()
-        frame = self.store.problems_frame(unit, month=month) if month else pd.DataFrame()
-        open_ = frame[frame["status"].isin(("new", "confirmed"))] if len(frame) else frame
+        counts = self.store.open_problem_counts(unit, month) if month else {}
+        by_rule: dict[str, int] = {}
+        by_severity: dict[str, int] = {}
+        for (rule, severity), n in counts.items():
+            by_rule[rule] = by_rule.get(rule, 0) + n
+            by_severity[severity] = by_severity.get(severity, 0) + n
         return {
             "month": month,
-            "open": len(open_),
-            "by_rule": open_.groupby("rule").size().astype(int).to_dict() if len(open_) else {},
-            "by_severity": open_.groupby("severity").size().astype(int).to_dict() if len(open_) else {},
+            "open": sum(by_rule.values()),
+            "by_rule": by_rule,
+            "by_severity": by_severity,
         }
 
     def problems(self, code: str) -> pd.DataFrame:
@@ -46,13 +50,20 @@ class ProblemAccess:
         roles that may not (``AccessDenied``); audited."""
         self._households_allowed(household_id)
         if self.principal.role not in CHANGE_ROLES:
-            self._refuse_role(household_id, "该账号不能处理问题清单 (this account may not change problems)")
+            self._refuse_role(
+                household_id, "该账号不能处理问题清单 (this account may not change problems)"
+            )
+        self.store.sync_problems()  # the list as the latest data gives it
         with self.store.engine.connect() as conn:
             codes = self.store.problem_unit_codes(conn, rule, household_id)
         if codes is None:
             raise KeyError(f"问题不存在 (no such problem): {rule} {household_id}")
         self.check(codes["grid_code"] or codes["village_code"])
-        change = self.store.set_problem_status(rule, household_id, status, reason, self.principal.username)
-        detail = f"{rule}: {change['before']} -> {change['after']}" + (f" ({change['reason']})" if change["reason"] else "")
+        change = self.store.set_problem_status(
+            rule, household_id, status, reason, self.principal.username
+        )
+        detail = f"{rule}: {change['before']} -> {change['after']}" + (
+            f" ({change['reason']})" if change["reason"] else ""
+        )
         self._audit("problem_status", household_id, detail)
         return change

@@ -96,3 +96,43 @@ def test_status_changes_are_refused_outside_the_area_and_for_viewers(listed: Sto
     mine.set_problem_status(here["rule"], here["household_id"], "fixed", "已入户核实并整改")
     denied = [r for r in audit_rows(store) if r["action"] == "denied"]
     assert len(denied) >= 3
+
+
+def test_unit_pages_count_the_open_problems_as_riskgrid_check_does(make_store, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from dashboard import create_app
+    from dashboard.pages import unit as unit_page
+    from riskgrid.cli import app as cli
+    from riskgrid.settings import Settings
+    from tests.test_dashboard_support import by_id, props, walk
+
+    store = make_store("sqlite")
+    grids = two_township_grids()
+    with store.write() as conn:
+        store.upsert_grids(conn, grids)
+    before, now, warnings = write_months(tmp_path, list(grids["grid_code"]))
+    load_households(store, before, month=PREVIOUS)
+    load_households(store, now, month=MONTH)
+    load_signals(store, warnings)
+    url = str(store.engine.url)
+    ScopedStore(store, Principal("c", "county", "152223")).set_problem_status(
+        "no_cause", "R_no_cause", "dismissed", "已补录"
+    )
+    app = create_app(Settings(db=url, login=False))
+    for code in ("152223", "152223101", "152223102"):
+        result = CliRunner().invoke(cli, ["check", "--unit", code, "--json", "--db", url])
+        problems = json.loads(result.stdout)["problems"]
+        opened = [p for p in problems if p["status"] in ("new", "confirmed")]
+        with app.server.test_request_context("/"):
+            page = unit_page.unit_layout(code, MONTH)
+        panel = by_id(page, "unit-problems")
+        assert props(by_id(panel, "unit-problems-total"))["data-open"] == str(len(opened)), code
+        shown = {props(c)["data-rule"]: int(props(c)["data-count"]) for c in walk(panel) if "data-rule" in props(c)}
+        want: dict[str, int] = {}
+        for p in opened:
+            want[p["rule"]] = want.get(p["rule"], 0) + 1
+        assert shown == want, code
+    assert sum(1 for p in problems if p["rule"] == "no_cause") <= 1

@@ -32,6 +32,7 @@ from .. import (
 )
 from ..data import Loaders, get_loaders, get_settings
 from ..maps import map_base
+from ..problem_panel import problems_panel
 from . import grid as grid_page
 
 DEFAULT_LEVEL = "grid"
@@ -150,6 +151,7 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
         ),
         tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
         *unassigned_note(unit, stats),
+        problems_panel(loaders.problem_counts(unit.code)),
     ]
 
 

@@ -140,6 +140,17 @@ class ProblemRecords:
             frame = frame[frame["last_seen"] == month]
         return frame.reset_index(drop=True)
 
+    def open_problem_counts(self, unit: Unit, month: str) -> dict[tuple[str, str], int]:
+        """(rule, severity) -> open problems (待核实, 已核实) of ``unit`` fired in ``month``."""
+        p = schema.problems
+        query = (
+            sa.select(p.c.rule, p.c.severity, sa.func.count())
+            .where(p.c.last_seen == month, p.c.status.in_(OPEN), schema.in_unit(p, unit))
+            .group_by(p.c.rule, p.c.severity)
+        )
+        with self.engine.connect() as conn:
+            return {(r, s): int(n) for r, s, n in conn.execute(query).all()}
+
     def set_problem_status(
         self, rule: str, household_id: str, status: str, reason: str | None, by: str | None
     ) -> dict[str, Any]:
