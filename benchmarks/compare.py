@@ -15,7 +15,8 @@ run is a subprocess with its root (the worktree or the work tree) as working dir
 of the other side can slip in (every run reports the directory of each package it imported and a
 run that imported the other side's code counts as failed). The scripts write their figures with
 ``--json PATH``. The demo database the dashboard and briefing benchmarks read is made for each side
-by that side's own ``riskgrid demo`` (its own schema), with the same seed and sizes.
+by that side's own ``riskgrid demo`` (its own schema), with the same seed and sizes, in the
+household layout on both sides (``--layout households`` where the side's demo has it).
 
 Slower means: the current median exceeds the baseline's by more than ``--threshold`` (10 %) AND by
 more than the spread (max - min) of the repeats on either side AND by more than a floor
@@ -246,6 +247,18 @@ def make_demo(side: Side, sizes: list[str], logs: Path) -> None:
     data = side.tmp / "demo-data"
     cmd = [sys.executable, "-m", "riskgrid.cli", "demo", "--no-serve", *sizes]
     cmd += ["--db", f"sqlite:///{db}", "--out", str(data)]
+    # the same input on both sides: a side whose demo speaks the national member-level format
+    # by default writes the household layout the baseline's demo (and plain_app.py) reads
+    helped = subprocess.run(
+        [sys.executable, "-m", "riskgrid.cli", "demo", "--help"],
+        cwd=side.root,
+        env=side.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if "--layout" in helped.stdout:
+        cmd += ["--layout", "households"]
     started = time.perf_counter()
     with open(logs / f"demo-{side.name}.log", "w") as out:
         proc = subprocess.run(
