@@ -41,6 +41,13 @@ class ProblemRecords:
         if self.meta(_SYNCED) == token:
             return month
         hits = check_month(self, month)
+        try:
+            self._write_problems(month, hits, token)
+        except sa.exc.IntegrityError:
+            pass  # another worker synced the same month at the same time: its list stands
+        return month
+
+    def _write_problems(self, month: str, hits: pd.DataFrame, token: str) -> None:
         p = schema.problems
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         with self.write() as conn:
@@ -125,7 +132,6 @@ class ProblemRecords:
                     closed,
                 )
             self.set_meta(conn, _SYNCED, token)
-        return month
 
     def problems_frame(self, unit: Unit | None = None, *, month: str | None = None) -> pd.DataFrame:
         """The listed problems (of ``unit``): those the latest month fires (``month`` the
