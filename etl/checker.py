@@ -9,7 +9,10 @@ import pandas as pd
 
 from .errors import Issue
 from .headers import HOUSEHOLD_HEADERS
+from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, check_id_numbers, excel_cut_ids
 from .readers import Table
+
+OLD15_REASON = "15位旧证件号码, 已接受并标记 (id_number: old 15-digit number, flagged)"
 
 
 class Checker:
@@ -51,6 +54,26 @@ class Checker:
         )
         report.rows_loaded = read - rejected
         report.rows_rejected = rejected
+
+    def check_ids(
+        self, values: pd.Series, *, flag_old15: bool = True
+    ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+        """The ``id_number`` column checked and flagged: a bad number (length, check digit,
+        birth date) and one Excel cut to 15 digits (a number cell) are errors, one ending in 000
+        a warning, an old 15-digit one a warning when ``flag_old15``. (normalised numbers, the
+        rows with an error, the rows of old 15-digit numbers)."""
+        ids, bad, reason = check_id_numbers(values)
+        for why in reason[bad].unique():
+            self.flag("id_number", (reason == why).to_numpy() & bad.to_numpy(), why)
+        old15 = (reason == "old15").to_numpy()
+        if flag_old15:
+            self.flag("id_number", old15, OLD15_REASON, warning=True)
+        # Excel habits: an ID number typed into a number cell has lost its last digits
+        cells = self.table.number_cells.get(self.table.column_of("id_number") or "")
+        cut, cut000 = excel_cut_ids(ids, cells)
+        self.flag("id_number", cut, NUMBER_CELL_REASON)
+        self.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
+        return ids, bad.to_numpy(dtype=bool) | cut, old15
 
     def raw(self, ident: str) -> pd.Series:
         """A field's cells as read (text); "" in every row when the file has no such column."""

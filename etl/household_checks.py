@@ -15,12 +15,10 @@ from geodata.schema import HOUSEHOLD_COLUMNS
 from .checker import Checker
 from .errors import Issue, LoadError
 from .headers import HOUSEHOLD_HEADERS
-from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
 from .places import resolve_places
 from .readers import Table
 from .text_columns import duplicated, map_values, none_if_blank, repeat_text
 from .validate import (
-    check_id_numbers,
     clean,
     parse_dates,
     parse_float,
@@ -172,20 +170,7 @@ def validate_households(
     out["head_name"] = c["head_name"]
     ck.flag("head_name", c["head_name"] == "", "户主姓名为空 (head_name: required)")
 
-    ids, bad_id, reason = check_id_numbers(c["id_number"])
-    for text in reason[bad_id].unique():
-        ck.flag("id_number", (reason == text).to_numpy() & bad_id.to_numpy(), text)
-    old15 = (reason == "old15").to_numpy()
-    ck.flag(
-        "id_number",
-        old15,
-        "15位旧证件号码, 已接受并标记 (id_number: old 15-digit number, flagged)",
-        warning=True,
-    )
-    # Excel habits: an ID number typed into a number cell has lost its last digits
-    cut, cut000 = excel_cut_ids(ids, table.number_cells.get(table.column_of("id_number") or ""))
-    ck.flag("id_number", cut, NUMBER_CELL_REASON)
-    ck.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
+    ids, _, old15 = ck.check_ids(c["id_number"])
     out["id_number"] = none_if_blank(ids, absent=not table.column_of("id_number"))
     out["id_flag"] = np.where(old15, "old15", None)
 

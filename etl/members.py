@@ -30,9 +30,8 @@ from .checker import Checker
 from .errors import Issue, LoadError
 from .headers import HOUSEHOLD_HEADERS, MEMBER_FIELDS
 from .household_checks import validate_households
-from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
 from .readers import Table
-from .validate import check_id_numbers, clean, parse_dates, parse_yes_no
+from .validate import clean, parse_dates, parse_yes_no
 
 HEAD_RELATIONS = {"户主", "本人", "户主本人", "本人(户主)"}
 # 劳动技能 of a member counted in 劳动力人数
@@ -163,19 +162,7 @@ def validate_members(
         member_name == "",
         "姓名为空 (member_name: required)",
     )
-    ids, bad_id, reason = check_id_numbers(text("id_number"))
-    for why in reason[bad_id].unique():
-        ck.flag("id_number", (reason == why).to_numpy() & bad_id.to_numpy(), why)
-    old15 = (reason == "old15").to_numpy()
-    ck.flag(
-        "id_number",
-        old15,
-        "15位旧证件号码, 已接受并标记 (id_number: old 15-digit number, flagged)",
-        warning=True,
-    )
-    cut, cut000 = excel_cut_ids(ids, table.number_cells.get(table.column_of("id_number") or ""))
-    ck.flag("id_number", cut, NUMBER_CELL_REASON)
-    ck.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
+    ids, bad_id, old15 = ck.check_ids(text("id_number"))
     same_month = (
         (lambda values: values) if months is None else (lambda values: months + "\x1f" + values)
     )

@@ -21,9 +21,8 @@ from geodata.model import DEPARTMENTS
 from .errors import Issue, LoadError, LoadReport
 from .headers import SIGNAL_HEADERS
 from .households import Checker, _sha256, write_rejects
-from .id_numbers import NUMBER_CELL_REASON, TRAILING_000_REASON, excel_cut_ids
 from .readers import Table, read_table
-from .validate import check_id_numbers, clean, parse_dates, parse_float
+from .validate import clean, parse_dates, parse_float
 
 REQUIRED = ["department", "signal", "occurred_on"]
 KEY = ["household_id", "department", "signal", "occurred_on"]
@@ -32,11 +31,15 @@ UNIT_COLUMNS = ["grid_code", "village_code", "township_code", "county_code"]
 
 def _department(values: pd.Series) -> pd.Series:
     """The department's short name: 医保局 and 县医保局 are 医保; None if not one of the list."""
-    names = values.str.replace(r"^.*?(医保|民政|残联|教育|住建|人社|应急|乡村振兴)(局|部门)?$", r"\1", regex=True)
+    names = values.str.replace(
+        r"^.*?(医保|民政|残联|教育|住建|人社|应急|乡村振兴)(局|部门)?$", r"\1", regex=True
+    )
     return names.where(names.isin(DEPARTMENTS), None)
 
 
-def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tuple[pd.DataFrame, Checker]:
+def validate_signals(
+    table: Table, keys: pd.DataFrame, month: str | None
+) -> tuple[pd.DataFrame, Checker]:
     """Every row's problems, and the matched rows (bad ones included, masked by checker.bad).
 
     ``keys``: household_id, id_number and unit codes of the households to match against (the
@@ -44,18 +47,14 @@ def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tup
     ck = Checker(table, SIGNAL_HEADERS)
     index = table.frame.index
     blank = pd.Series("", index=index, dtype="str")
-    c = {ident: clean(ck.raw(ident)) if table.column_of(ident) else blank for ident in SIGNAL_HEADERS}
+    c = {
+        ident: clean(ck.raw(ident)) if table.column_of(ident) else blank for ident in SIGNAL_HEADERS
+    }
     where = f"{month} 月农户快照" if month else "农户数据"
 
     hid, idn = c["household_id"], c["id_number"]
-    ids, bad_id, reason = check_id_numbers(idn)
-    for text in reason[bad_id].unique():
-        ck.flag("id_number", (reason == text).to_numpy() & bad_id.to_numpy(), text)
-    # Excel habits: an 18-digit ID number in a number cell has lost its last digits
-    cut, cut000 = excel_cut_ids(ids, table.number_cells.get(table.column_of("id_number") or ""))
-    ck.flag("id_number", cut, NUMBER_CELL_REASON)
-    ck.flag("id_number", cut000, TRAILING_000_REASON, warning=True)
-    bad_id = bad_id | pd.Series(cut, index=bad_id.index)
+    ids, bad_id, _ = ck.check_ids(idn, flag_old15=False)
+    bad_id = pd.Series(bad_id, index=idn.index)
     neither = (hid == "") & (idn == "")
     ck.flag(
         "household_id" if table.column_of("household_id") else "id_number",
@@ -65,7 +64,11 @@ def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tup
 
     known = keys.drop_duplicates("household_id").set_index("household_id")
     by_hid = hid.where(hid.isin(known.index), None)
-    ck.flag("household_id", (hid != "") & by_hid.isna(), f"户编号在{where}中不存在 (household_id: no such household in {month or 'the store'})")
+    ck.flag(
+        "household_id",
+        (hid != "") & by_hid.isna(),
+        f"户编号在{where}中不存在 (household_id: no such household in {month or 'the store'})",
+    )
     heads = keys.dropna(subset=["id_number"])
     heads = heads.assign(id_number=heads["id_number"].str.upper())
     several = set(heads.loc[heads["id_number"].duplicated(keep=False), "id_number"])
@@ -121,29 +124,58 @@ def validate_signals(table: Table, keys: pd.DataFrame, month: str | None) -> tup
     complete = out[KEY].notna().all(axis=1).to_numpy() & ~ck.bad
     dup = np.zeros(len(out), dtype=bool)
     dup[complete] = out.loc[complete, KEY].duplicated(keep="first").to_numpy()
-    ck.flag("signal", dup, "重复的预警: 同一户、部门、类型和日期已在前面的行中 (signal: duplicate row)")
+    ck.flag(
+        "signal", dup, "重复的预警: 同一户、部门、类型和日期已在前面的行中 (signal: duplicate row)"
+    )
     return out, ck
 
 
-def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, skip_invalid: bool = False) -> LoadReport:
+def load_signals(
+    store: Store, path: str | Path, *, sheet: str | None = None, skip_invalid: bool = False
+) -> LoadReport:
     """Load a department warnings file; the warnings figures of the months it touches are updated."""
     path = Path(path)
     table = read_table(path, SIGNAL_HEADERS, REQUIRED, sheet=sheet)
     if not (table.column_of("household_id") or table.column_of("id_number")):
         raise LoadError(
             table.file,
-            [Issue(table.file, None, "证件号码 / 户编号", "id_number", None, "缺少证件号码或户编号列 (id_number / household_id: one of them is required)", table.sheet)],
+            [
+                Issue(
+                    table.file,
+                    None,
+                    "证件号码 / 户编号",
+                    "id_number",
+                    None,
+                    "缺少证件号码或户编号列 (id_number / household_id: one of them is required)",
+                    table.sheet,
+                )
+            ],
         )
     snapshot_months = store.months()
     month = snapshot_months[-1] if snapshot_months else None
     if month is None:
-        raise LoadError(table.file, [Issue(table.file, None, None, None, None, "尚未加载农户数据, 请先加载农户 (households: load them first)")])
+        raise LoadError(
+            table.file,
+            [
+                Issue(
+                    table.file,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "尚未加载农户数据, 请先加载农户 (households: load them first)",
+                )
+            ],
+        )
+
     def named(ident: str) -> pd.Series:
         column = table.column_of(ident)
         return clean(table.frame[column].astype(str)) if column else pd.Series([], dtype="str")
 
     # only the households this file may name are read (ID numbers as check_id_numbers gives them)
-    keys = store.household_keys(month, named("household_id").tolist(), named("id_number").str.upper().tolist())
+    keys = store.household_keys(
+        month, named("household_id").tolist(), named("id_number").str.upper().tolist()
+    )
     rows, ck = validate_signals(table, keys, month)
     report = LoadReport(file=str(path), kind="warnings", rows_read=len(rows))
     report.errors, report.warnings = ck.errors, ck.warnings
@@ -157,7 +189,16 @@ def load_signals(store: Store, path: str | Path, *, sheet: str | None = None, sk
     pending = good.loc[~good["month"].isin(snapshot_months), "month"].value_counts().sort_index()
     for m, n in pending.items():
         report.warnings.append(
-            Issue(table.file, None, "发生日期", "occurred_on", m, f"{n} 条预警发生于 {m}, 该月尚无农户快照: 加载该月快照后计入统计 (occurred_on: counted once that month's snapshot is loaded)", table.sheet, "warning")
+            Issue(
+                table.file,
+                None,
+                "发生日期",
+                "occurred_on",
+                m,
+                f"{n} 条预警发生于 {m}, 该月尚无农户快照: 加载该月快照后计入统计 (occurred_on: counted once that month's snapshot is loaded)",
+                table.sheet,
+                "warning",
+            )
         )
     with store.write(load=True) as conn:
         store.upsert_signals(conn, good)
