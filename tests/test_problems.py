@@ -19,8 +19,8 @@ from tests.test_rules import EXPECTED, MONTH, PREVIOUS, rows, write_months
 NEXT = "2024-11"
 
 
-@pytest.fixture
-def listed(store: Store, tmp_path: Path) -> Store:
+def load_county(store: Store, tmp_path: Path) -> Store:
+    """Two townships' grids, the rules' test households of two months and their warnings."""
     grids = two_township_grids()
     with store.write() as conn:
         store.upsert_grids(conn, grids)
@@ -29,6 +29,11 @@ def listed(store: Store, tmp_path: Path) -> Store:
     load_households(store, now, month=MONTH)
     load_signals(store, warnings)
     return store
+
+
+@pytest.fixture
+def listed(store: Store, tmp_path: Path) -> Store:
+    return load_county(store, tmp_path)
 
 
 def pairs(frame) -> dict[tuple[str, str], str]:
@@ -109,14 +114,7 @@ def test_unit_pages_count_the_open_problems_as_riskgrid_check_does(make_store, t
     from riskgrid.settings import Settings
     from tests.test_dashboard_support import by_id, props, walk
 
-    store = make_store("sqlite")
-    grids = two_township_grids()
-    with store.write() as conn:
-        store.upsert_grids(conn, grids)
-    before, now, warnings = write_months(tmp_path, list(grids["grid_code"]))
-    load_households(store, before, month=PREVIOUS)
-    load_households(store, now, month=MONTH)
-    load_signals(store, warnings)
+    store = load_county(make_store("sqlite"), tmp_path)
     url = str(store.engine.url)
     ScopedStore(store, Principal("c", "county", "152223")).set_problem_status(
         "no_cause", "R_no_cause", "dismissed", "已补录"
