@@ -97,8 +97,17 @@ class Loaders:
         return ScopedStore(self.store, self.principal, self.address, units=_CachedUnits(self))
 
     def problem_counts(self, code: str) -> dict[str, Any]:
-        """Open problems of a unit (not memoised: a status change is seen at once)."""
+        """Open and overdue problems of a unit (not memoised: a status change is seen at
+        once)."""
         return self.scoped.problem_counts(code)
+
+    def problem_map_counts(self, level: str, code: str) -> dict[str, int]:
+        """Open problems per unit of ``level`` inside ``code`` (not memoised)."""
+        return self.scoped.problem_map_counts(level, code)
+
+    def problems(self, code: str, *, every: bool = False):
+        """The problem list of a unit (household numbers: a logged look, never cached)."""
+        return self.scoped.problems(code, every=every)
 
     # ------------------------------------------------------------------ scope
     def _principal(self) -> Principal:

@@ -48,6 +48,8 @@ def _hover_row(fig: dict[str, Any] | None, name: str) -> list[str]:
         return [name, "无数据", "—", "—", "—", "—", "—", "—", "—"]
     monitored = fig["monitored"]
     open_ = fig["open_by_level"]
+    if "open_problems" in fig:  # the map coloured by the problem list
+        name += f"（未处理问题 {fmt.num(fig['open_problems'])} 条）"
     return [
         name,
         RISK_LABELS.get(fig.get("risk_level", "none"), "无"),

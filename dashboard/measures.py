@@ -39,6 +39,9 @@ class Measure:
             return 0
         if self.key == "risk":
             return [c.key for c in self.classes].index(figures.get("risk_level") or "none")
+        if self.key == "problems":
+            count = int(figures.get("open_problems") or 0)
+            return sum(1 for lower in PROBLEM_BOUNDS if count >= lower)
         share = (figures.get("monitored_share") or {}).get("persons")
         if share is None:
             return 0
@@ -80,7 +83,20 @@ SHARE_MEASURE = Measure(
         MapClass("s4", "10% 及以上", "#810f7c"),
     ),
 )
-MEASURES: dict[str, Measure] = {m.key: m for m in (RISK_MEASURE, SHARE_MEASURE)}
+# open problems (待核实, 已核实) of the latest month per unit: class i holds counts >= bound i-1
+PROBLEM_BOUNDS: tuple[int, ...] = (1, 3, 6, 11)
+PROBLEM_MEASURE = Measure(
+    "problems",
+    "未处理问题",
+    (
+        MapClass("p0", "无未处理问题", "#f2f0f7"),
+        MapClass("p1", "1–2 条", "#cbc9e2"),
+        MapClass("p2", "3–5 条", "#9e9ac8"),
+        MapClass("p3", "6–10 条", "#756bb1"),
+        MapClass("p4", "11 条及以上", "#54278f"),
+    ),
+)
+MEASURES: dict[str, Measure] = {m.key: m for m in (RISK_MEASURE, SHARE_MEASURE, PROBLEM_MEASURE)}
 
 
 def measure(key: str | None) -> Measure:

@@ -18,28 +18,29 @@ class ProblemAccess:
     """Scoped reads and changes of the problem list; ``self`` is a ``ScopedStore``."""
 
     def problem_counts(self, code: str) -> dict[str, Any]:
-        """Open problems of a unit in the latest month: per rule, per severity and in all."""
+        """Open problems of a unit in the latest month: in all, overdue (逾期), per rule and
+        per severity (``Store.problem_summary``); any role inside its area."""
         unit = self.check(code)
         month = self.store.sync_problems()
-        counts = self.store.open_problem_counts(unit, month) if month else {}
-        by_rule: dict[str, int] = {}
-        by_severity: dict[str, int] = {}
-        for (rule, severity), n in counts.items():
-            by_rule[rule] = by_rule.get(rule, 0) + n
-            by_severity[severity] = by_severity.get(severity, 0) + n
-        return {
-            "month": month,
-            "open": sum(by_rule.values()),
-            "by_rule": by_rule,
-            "by_severity": by_severity,
-        }
+        if month is None:
+            return {"month": None, "open": 0, "overdue": 0, "by_rule": {}, "by_severity": {}}
+        return self.store.problem_summary(unit, month)
 
-    def problems(self, code: str) -> pd.DataFrame:
-        """The problems of a unit the latest month fires (household numbers, no names)."""
+    def problem_map_counts(self, level: str, code: str) -> dict[str, int]:
+        """Open problems of the latest month per unit of ``level`` inside unit ``code``."""
+        unit = self.check(code)
+        month = self.store.sync_problems()
+        return self.store.open_problems_by(level, unit, month) if month else {}
+
+    def problems(self, code: str, *, every: bool = False) -> pd.DataFrame:
+        """The problems of a unit the latest month fires (``every``: also those closed before
+        it, fixed by the data); household numbers, no names; each look logged."""
         unit = self.check(code)
         self._households_allowed(code)
         month = self.store.sync_problems()
-        frame = self.store.problems_frame(unit, month=month) if month else pd.DataFrame()
+        if month is None:
+            return pd.DataFrame()
+        frame = self.store.problems_frame(unit, month=None if every else month)
         self._audit("view_problems", code, f"{month} {len(frame)} rows")
         return frame
 

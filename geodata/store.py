@@ -20,6 +20,7 @@ from .records.assignments import AssignmentRecords
 from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
 from .records.members import MemberRecords
+from .records.problem_counts import ProblemCounts
 from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
@@ -35,6 +36,7 @@ class Store(
     HouseholdRecords,
     MemberRecords,
     ProblemRecords,
+    ProblemCounts,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

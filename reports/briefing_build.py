@@ -13,7 +13,7 @@ from .briefing_geometry import build_map
 from .briefing_model import BriefError, Briefing, Card
 from .causes import top_causes
 from .fmt import DASH, hp, month_label
-from .headline import BRIEFING_ROWS, headlines
+from .headline import BRIEFING_ROWS, headlines, problem_headline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +64,14 @@ def grid_frame(store: Store, unit: Unit, month: str) -> pd.DataFrame:
     return frame
 
 
+def problem_counts(store: Store, unit: Unit, month: str) -> dict | None:
+    """The unit's open and overdue problems when ``month`` is the latest (the problem list
+    follows the latest month only); None for an earlier month."""
+    if month != store.latest_month() or store.sync_problems() != month:
+        return None
+    return store.problem_summary(unit, month)
+
+
 def _as_of(store: Store) -> str:
     value = store.data_as_of()
     return f"数据截至 {value[:16] if value else DASH}"
@@ -98,6 +106,10 @@ def build_briefing(store: Store, code: str, month: str | None = None) -> Briefin
         ]
         for row in BRIEFING_ROWS
     ]
+    problems = problem_counts(store, unit, month)
+    if problems is not None:
+        h = problem_headline(problems)
+        cards[-1].append(Card(h.label, h.value, h.sub or "", RISK_COLORS.get(h.tone)))
     legend = [
         (RISK_COLORS[r], f"{RISK_LABELS[r]}色 {counts[r]:,} 个网格")
         for r in ("red", "yellow", "blue")

@@ -62,7 +62,9 @@ def _monitored(s: dict[str, Any]) -> Headline:
 def _monitored_persons(s: dict[str, Any]) -> Headline:
     persons = s["monitored"]["persons"]
     text = fmt.persons(persons)
-    return Headline("monitored_persons", "监测对象人数", text, persons, None, "", fmt.num(persons), "人")
+    return Headline(
+        "monitored_persons", "监测对象人数", text, persons, None, "", fmt.num(persons), "人"
+    )
 
 
 def _clearance(by: str) -> Callable[[dict[str, Any]], Headline]:
@@ -73,7 +75,9 @@ def _clearance(by: str) -> Callable[[dict[str, Any]], Headline]:
         rate, eliminated = s["clearance_rate"], s["eliminated"]
         sub = f"已消除 {fmt.households(eliminated['households'])}"
         if by == "persons":
-            sub = f"已消除 {fmt.persons(eliminated['persons'])} · 按户 {fmt.pct(rate['households'])}"
+            sub = (
+                f"已消除 {fmt.persons(eliminated['persons'])} · 按户 {fmt.pct(rate['households'])}"
+            )
         word = "人" if by == "persons" else "户"
         return _rate(f"clearance_rate_{by}", f"风险消除率（按{word}）", rate[by], sub)
 
@@ -176,3 +180,19 @@ def headlines(stats: dict[str, Any], keys: Sequence[str] = KEYS) -> list[Headlin
     if unknown:
         raise KeyError(f"not a headline figure: {', '.join(unknown)}")
     return [makers[k](stats) for k in keys]
+
+
+def problem_headline(counts: dict[str, Any]) -> Headline:
+    """未处理问题: the open problems of the problem list (``Store.problem_summary``) and, below,
+    those overdue; the wall and the briefing show it beside the stored figures."""
+    n, late = int(counts.get("open") or 0), int(counts.get("overdue") or 0)
+    return Headline(
+        "open_problems",
+        "未处理问题",
+        f"{fmt.num(n)} 条",
+        n,
+        f"逾期 {fmt.num(late)} 条",
+        "red" if late else "",
+        fmt.num(n),
+        "条",
+    )

@@ -65,12 +65,13 @@ def headline(s: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items()}
 
 
-def card_values(component: Any) -> dict[str, str]:
-    """data-key -> data-value of the figure cards in a component tree."""
+def card_values(component: Any, problems: bool = False) -> dict[str, str]:
+    """data-key -> data-value of the figure cards in a component tree: the stored figures
+    (``problems``: also the problem list's card, which is not a stored figure)."""
     return {
         props(c)["data-key"]: props(c)["data-value"]
         for c in walk(component)
-        if "data-key" in props(c)
+        if "data-key" in props(c) and (problems or props(c)["data-key"] != "open_problems")
     }
 
 
@@ -133,6 +134,9 @@ def test_wall_layout_shows_the_county_figures_from_the_store(small_app):
     stats = store.stats(county.code)
     assert card_values(page) == headline(stats)
     assert set(card_values(page)) == set(WALL)  # the wall's pick of the headline figures
+    store.sync_problems()
+    summary = store.problem_summary(county, store.latest_month())
+    assert card_values(page, problems=True)["open_problems"] == str(summary["open"])
     assert {"monitored_households", "clearance_rate_persons", "open_red_households"} <= set(WALL)
     assert shown_code(by_id(page, "wall-unit")) == county.code
     words = texts(page)
@@ -422,11 +426,16 @@ def opened(browser: Any, width: int = 1920, height: int = 1080) -> Iterator[Any]
     assert not errors, errors
 
 
-def shown_values(page: Any) -> dict[str, str]:
-    return page.evaluate(
+def shown_values(page: Any, problems: bool = False) -> dict[str, str]:
+    """The cards' figures on screen: the stored figures (``problems``: and the problem
+    list's card)."""
+    shown = page.evaluate(
         "Object.fromEntries([...document.querySelectorAll('#wall-cards [data-key]')]"
         ".map(e => [e.dataset.key, e.dataset.value]))"
     )
+    if not problems:
+        shown.pop("open_problems", None)
+    return shown
 
 
 def on_screen(page: Any) -> str:
@@ -472,6 +481,9 @@ def test_wall_fills_the_screen_with_the_map_and_the_county_figures(
             == 973
         )
         assert shown_values(page) == headline(county)
+        store = Store(db)
+        summary = store.problem_summary(store.unit(county["unit"]["code"]), store.latest_month())
+        assert shown_values(page, problems=True)["open_problems"] == str(summary["open"])
         assert on_screen(page) == county["unit"]["code"]
         assert page.is_visible("#wall-demo") and page.inner_text("#wall-demo") == "演示数据"
         assert page.inner_text("#wall-asof").startswith("数据截至 ")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dash
 
-from . import grid, household, notfound, overview, sites, unit, wall
+from . import grid, household, notfound, overview, problems, sites, unit, wall
 
-PAGES = (overview, unit, grid, household, sites, wall, notfound)
+PAGES = (overview, unit, grid, household, problems, sites, wall, notfound)
 
 
 def register(app: dash.Dash) -> None:

@@ -23,6 +23,8 @@ from .. import cards, links, map_figures, measures, messages, page_frame, panels
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base
+from ..problem_panel import problems_href
+from ..problem_table import filtered, problems_table
 
 
 @messages.refuse_denied
@@ -162,14 +164,45 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
             grid_map_graph(loaders, unit, month, households),
             html.P("点击相邻网格可切换；圆点为有位置的农户。", className="rg-hint"),
         ],
-        panels.panel(
-            "农户名单（姓名与证件号码已脱敏）",
-            toggle,
-            tables.households_table(shown, month)
-            if len(shown)
-            else html.P(empty[show], className="rg-hint"),
+        html.Div(
+            [
+                panels.panel(
+                    "农户名单（姓名与证件号码已脱敏）",
+                    toggle,
+                    tables.households_table(shown, month)
+                    if len(shown)
+                    else html.P(empty[show], className="rg-hint"),
+                ),
+                grid_problems(loaders, unit, month),
+            ]
         ),
     )
+
+
+def grid_problems(loaders: Loaders, unit: Unit, month: str) -> Component:
+    """The grid's problems of the latest month (every status), each household a link;
+    ``month``: the month of the page (its links keep it)."""
+    counts = loaders.problem_counts(unit.code)
+    latest = counts["month"]
+    frame = loaders.problems(unit.code)
+    shown = filtered(frame, latest, "all", None, "", counts["overdue_months"]) if latest else frame
+    body: list[Any] = [
+        html.P(
+            f"{latest or '—'} 未处理 {counts['open']:,} 条，逾期 {counts['overdue']:,} 条；"
+            f"本月触发规则 {len(shown):,} 条。",
+            className="rg-hint",
+            id="grid-problems-total",
+            **{"data-open": str(counts["open"]), "data-count": str(len(shown))},
+        )
+    ]
+    if len(shown):
+        body.append(problems_table(shown, latest, loaders.units(), table_id="grid-problem-table"))
+    body.append(
+        html.P(
+            dcc.Link("处理问题 →", href=problems_href(unit.code, month=month)), className="rg-hint"
+        )
+    )
+    return html.Div(panels.panel("本网格问题清单", *body), id="grid-problems")
 
 
 def grid_subtitle(loaders: Loaders, unit: Unit) -> str:

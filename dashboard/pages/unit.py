@@ -63,7 +63,7 @@ def unit_map(
     """The full map figure of a unit and the legend's counts per colour class."""
     base = map_base(loaders, unit, level)
     how = measures.measure(measure)
-    stored = loaders.level_figures(level, month, unit.code)
+    stored = map_figures_of(loaders, unit, level, month, how)
     fig = map_figures.risk_map_figure(
         base["features"],
         stored,
@@ -77,6 +77,20 @@ def unit_map(
         geojson=base["geojson"],
     )
     return fig, measures.class_counts(fig["data"][0]["z"], how)
+
+
+def map_figures_of(
+    loaders: Loaders, unit: Unit, level: str, month: str, how: measures.Measure
+) -> dict[str, dict[str, Any]]:
+    """The stored figures of the map's units; coloured by the problem list, each with its
+    count of open problems (of the latest month) as ``open_problems``."""
+    stored = loaders.level_figures(level, month, unit.code)
+    if how.key != "problems":
+        return stored
+    counts = loaders.problem_map_counts(level, unit.code)
+    return {
+        code: {**figures, "open_problems": counts.get(code, 0)} for code, figures in stored.items()
+    }
 
 
 def map_update(
@@ -94,7 +108,7 @@ def map_update(
     features = map_base(loaders, unit, level)["features"]
     z, custom = map_figures.map_values(
         map_figures.feature_codes(features),
-        loaders.level_figures(level, month, unit.code),
+        map_figures_of(loaders, unit, level, month, how),
         map_figures.feature_names(features),
         how,
     )
@@ -151,7 +165,11 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
         ),
         tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
         *unassigned_note(unit, stats),
-        problems_panel(loaders.problem_counts(unit.code)),
+        problems_panel(
+            loaders.problem_counts(unit.code),
+            unit.code if loaders.sees_households else None,
+            month=month,
+        ),
     ]
 
 

@@ -53,6 +53,12 @@ log = logging.getLogger("dashboard.pages.wall")
 
 
 # ---------------------------------------------------------------------- content
+def problem_signature(counts: dict[str, Any]) -> list[int]:
+    """What the wall shows of the problem list: a status changed on the dashboard shows at
+    the next refresh, though no data was loaded."""
+    return [int(counts.get("open") or 0), int(counts.get("overdue") or 0)]
+
+
 def wall_content(
     loaders: Loaders, unit: Unit, ctx: dict[str, Any], size: tuple[int, int], *, full: bool
 ) -> dict[str, Any]:
@@ -65,6 +71,7 @@ def wall_content(
     if month is None:
         raise NoData("尚未加载农户数据")
     stats = loaders.stats(unit.code, month)
+    problems = loaders.problem_counts(unit.code)
     root = home_unit(loaders) or unit
     order = tour_order(loaders, root)
     if full:
@@ -89,13 +96,14 @@ def wall_content(
         "sig": signature,
         "size": list(size),
         "version": loaders.version(),
+        "problems": problem_signature(problems),
         "ok_at": now_hm(),
         "ok_ms": int(datetime.now().timestamp() * 1000),
     }
     return {
         (MAP, "figure"): map_out,
         ("wall-legend", "children"): legend(counts),
-        ("wall-cards", "children"): wall_cards(stats),
+        ("wall-cards", "children"): wall_cards(stats, problems),
         ("wall-causes", "children"): causes_bars(stats["by_cause"]),
         ("wall-trend", "children"): trend_columns(loaders.trend(unit.code), month),
         ("wall-unit", "children"): unit_title(unit, month),
@@ -145,6 +153,7 @@ def refresh_result(
             and not full
             and list(pixels) == list(ctx.get("size") or [])
             and loaders.version() == ctx.get("version")
+            and problem_signature(loaders.problem_counts(target.code)) == ctx.get("problems")
         ):  # nothing loaded since: only the time of the data shown moves on
             fresh = {**ctx, "ok_at": now_hm(), "ok_ms": int(datetime.now().timestamp() * 1000)}
             unchanged = [fresh if key == (CTX, "data") else dash.no_update for key in DATA_OUTPUTS]

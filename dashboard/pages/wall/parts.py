@@ -14,7 +14,7 @@ from geodata.access import AccessDenied
 from geodata.model import CHILD_LEVEL, Unit
 from reports import fmt
 from reports.causes import top_causes
-from reports.headline import WALL, headlines
+from reports.headline import WALL, headlines, problem_headline
 
 from ... import components, figures
 from ...data import Loaders, get_settings
@@ -208,10 +208,12 @@ def wall_card(
     )
 
 
-def wall_cards(stats: dict[str, Any]) -> list[html.Div]:
-    """The wall's headline figures (``reports.headline.WALL``), exactly as stored."""
+def wall_cards(stats: dict[str, Any], problems: dict[str, Any] | None = None) -> list[html.Div]:
+    """The wall's headline figures (``reports.headline.WALL``), exactly as stored, then the
+    open and overdue problems of the problem list (``problems``: ``problem_counts``)."""
     cards = []
-    for h in headlines(stats, WALL):
+    shown = headlines(stats, WALL) + ([problem_headline(problems)] if problems else [])
+    for h in shown:
         tone = f"wall-tone-{h.tone}" if h.tone else ""
         cards.append(wall_card(h.key, h.label, h.number, h.unit_word, h.raw, h.sub, tone))
     return cards

@@ -1,0 +1,157 @@
+"""The problem list as a table: one row per problem (rule, severity, household link, grid,
+status, first month and age, evidence), the order a township works through it, and the
+filters of the list page (status, rule, age) as plain functions over the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS
+from geodata.records.problem_counts import OPEN, months_between
+from geodata.records.problems import STATUSES
+from reports.problem_list import evidence_text
+
+from . import tables
+from .links import household_href, unit_href
+
+# the status filter: its value -> label, and the statuses it keeps
+STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "open": ("未处理", OPEN),
+    "new": ("待核实", ("new",)),
+    "confirmed": ("已核实", ("confirmed",)),
+    "fixed": ("已整改", ("fixed",)),
+    "dismissed": ("已排除", ("dismissed",)),
+    "all": ("全部", tuple(STATUSES)),
+}
+AGE_FILTERS: dict[str, str] = {"": "不限", "new": "本月新发现", "overdue": "逾期"}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}
+MAX_ROWS = 200  # rows drawn on a page; the Excel download has them all
+
+
+def ages(frame: pd.DataFrame) -> pd.Series:
+    """Whole months from each problem's first month to its last (0: first seen this month)."""
+    return pd.Series(
+        [
+            months_between(f, last)
+            for f, last in zip(frame["first_seen"], frame["last_seen"], strict=True)
+        ],
+        index=frame.index,
+        dtype="int64",
+    )
+
+
+def filtered(
+    frame: pd.DataFrame,
+    month: str,
+    status: str,
+    rule: str | None,
+    age: str,
+    overdue_months: int,
+) -> pd.DataFrame:
+    """The problems a filter keeps, in working order: errors first, then the oldest, then by
+    rule and household. Open statuses keep only what ``month`` fires."""
+    if frame.empty:
+        return frame
+    keep = STATUS_FILTERS.get(status, STATUS_FILTERS["open"])[1]
+    mask = frame["status"].isin(keep)
+    if set(keep) <= set(OPEN):
+        mask &= frame["last_seen"] == month
+    if rule:
+        mask &= frame["rule"] == rule
+    out = frame[mask].copy()
+    out["age"] = ages(out)
+    if age == "new":
+        out = out[out["age"] == 0]
+    elif age == "overdue":
+        out = out[(out["age"] >= overdue_months) & out["status"].isin(OPEN)]
+    out["_sev"] = out["severity"].map(SEVERITY_ORDER).fillna(3)
+    out["_rule"] = out["rule"].map(RULE_ORDER).fillna(99)
+    out = out.sort_values(["_sev", "age", "_rule", "household_id"], ascending=[1, 0, 1, 1])
+    return out.drop(columns=["_sev", "_rule"]).reset_index(drop=True)
+
+
+def status_badge(status: str) -> html.Span:
+    return html.Span(STATUSES.get(status, status), className=f"rg-status rg-status-{status}")
+
+
+def severity_badge(severity: str) -> html.Span:
+    return html.Span(SEVERITY_LABELS.get(severity, severity), className=f"rg-sev rg-sev-{severity}")
+
+
+def problem_key(rule: str, household_id: str) -> str:
+    """The id of a problem in the page's buttons: ``rule|household``."""
+    return f"{rule}|{household_id}"
+
+
+def problems_table(
+    frame: pd.DataFrame,
+    month: str,
+    units: Mapping[str, Mapping[str, Any]],
+    *,
+    can_change: bool = False,
+    table_id: str = "rg-problems",
+    limit: int = MAX_ROWS,
+) -> Component:
+    """The rows of ``frame`` (:func:`filtered`), at most ``limit``; ``units``: code -> unit row
+    for names; ``can_change``: a 处理 button on each row for the status form."""
+    rows = []
+    for p in tables.records(frame.head(limit)):
+        rule = RULES_BY_ID.get(p["rule"])
+        grid = units.get(p.get("grid_code") or "")
+        village = units.get(p.get("village_code") or "")
+        place = grid or village
+        cells = [
+            html.Td(rule.title if rule else p["rule"], title=rule.explanation if rule else None),
+            html.Td(severity_badge(p["severity"])),
+            html.Td(
+                dcc.Link(p["household_id"], href=household_href(p["household_id"], month)),
+                className="rg-mono",
+            ),
+            html.Td(
+                dcc.Link(place["name"], href=unit_href(place, month)) if place else "未分配网格"
+            ),
+            html.Td(status_badge(p["status"])),
+            html.Td(p["first_seen"]),
+            html.Td(f"{p['age']} 个月" if p["age"] else "本月", className="rg-num"),
+            html.Td(evidence_text(p.get("evidence")), className="rg-evidence"),
+            html.Td(p.get("reason") or ""),
+        ]
+        if can_change:
+            cells.append(
+                html.Td(
+                    html.Button(
+                        "处理",
+                        id={
+                            "type": "problem-pick",
+                            "key": problem_key(p["rule"], p["household_id"]),
+                        },
+                        n_clicks=0,
+                        className="rg-button rg-button-small",
+                    )
+                )
+            )
+        rows.append(
+            html.Tr(
+                cells,
+                **{
+                    "data-rule": p["rule"],
+                    "data-household": p["household_id"],
+                    "data-status": p["status"],
+                },
+            )
+        )
+    labels = ["规则", "级别", "户编号", "网格", "状态", "首次发现", "持续", "依据", "处理说明"]
+    if can_change:
+        labels.append("")
+    return html.Table(
+        [html.Thead(tables.header_row(labels, {6})), html.Tbody(rows)],
+        className="rg-table rg-problem-table",
+        id=table_id,
+    )

@@ -1,0 +1,93 @@
+"""Counts of the problem list (SQL over ``problems``): what the unit pages, the map, the wall,
+the briefing and ``riskgrid check`` show of it, from one place.
+
+A problem is *open* while it is 待核实 (new) or 已核实 (confirmed) and fired in the month asked
+for; it is *overdue* (逾期) when it is open and was first seen at least ``overdue_months`` months
+(the policy's threshold, one by default) before that month: the national rules give 15 days to
+identify and about half a month to help, so a problem still open a month later is late.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import schema
+from ..model import UPPER_LEVELS, Unit
+
+OPEN = ("new", "confirmed")
+DEFAULT_OVERDUE_MONTHS = 1
+
+
+def month_shift(month: str, months: int) -> str:
+    """``month`` (YYYY-MM) moved by ``months`` (negative: earlier)."""
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + mon - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> int:
+    """Whole months from ``first`` to ``last`` (YYYY-MM), 0 for the same month."""
+    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7])
+
+
+class ProblemCounts:
+    """Counts of open and overdue problems; ``self`` is the ``Store``."""
+
+    def overdue_months(self, month: str) -> int:
+        """The month's policy threshold for 逾期 (overdue)."""
+        with self.engine.connect() as conn:
+            policy = self.policies(conn, [month])[month]
+        thresholds = getattr(policy, "thresholds", None)
+        return int(getattr(thresholds, "overdue_months", DEFAULT_OVERDUE_MONTHS))
+
+    def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
+        """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per
+        severity (the same counts everywhere they are shown)."""
+        p = schema.problems
+        overdue_months = self.overdue_months(month)
+        cutoff = month_shift(month, -overdue_months)
+        late = sa.case((p.c.first_seen <= cutoff, 1), else_=0)
+        query = (
+            sa.select(p.c.rule, p.c.severity, sa.func.count(), sa.func.sum(late))
+            .where(p.c.last_seen == month, p.c.status.in_(OPEN), schema.in_unit(p, unit))
+            .group_by(p.c.rule, p.c.severity)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        by_rule: dict[str, int] = {}
+        by_severity: dict[str, int] = {}
+        overdue = 0
+        for rule, severity, n, n_late in rows:
+            by_rule[rule] = by_rule.get(rule, 0) + int(n)
+            by_severity[severity] = by_severity.get(severity, 0) + int(n)
+            overdue += int(n_late or 0)
+        return {
+            "month": month,
+            "open": sum(by_rule.values()),
+            "overdue": overdue,
+            "overdue_months": overdue_months,
+            "by_rule": by_rule,
+            "by_severity": by_severity,
+        }
+
+    def open_problems_by(self, level: str, unit: Unit, month: str) -> dict[str, int]:
+        """code of each unit of ``level`` inside ``unit`` -> its open problems in ``month``
+        (units without any are left out); ``level`` one of grid, village, township, county."""
+        if level in UPPER_LEVELS or level not in ("grid", "village", "township", "county"):
+            raise ValueError(f"not a level of the problem list: {level}")
+        p = schema.problems
+        column = p.c[f"{level}_code"]
+        query = (
+            sa.select(column, sa.func.count())
+            .where(
+                p.c.last_seen == month,
+                p.c.status.in_(OPEN),
+                column.is_not(None),
+                schema.in_unit(p, unit),
+            )
+            .group_by(column)
+        )
+        with self.engine.connect() as conn:
+            return {code: int(n) for code, n in conn.execute(query).all()}
