@@ -269,3 +269,44 @@ def test_counts_agree_on_unit_pages_the_wall_the_briefing_and_check(demo_db: str
         ), code
     assert opened > 0
     store.dispose()
+
+
+@pytest.mark.browser
+def test_a_township_head_works_a_problem_in_the_browser(tmp_path: Path) -> None:
+    from tests.browser_support import chromium, serving
+    from tests.test_wall import opened
+
+    store = county(tmp_path)
+    app = create_app(Settings(db=str(store.engine.url), login=False))
+    frame = store.problems_frame(month=MONTH)
+    first = len(frame[frame["status"].isin(OPEN)])
+    with chromium() as browser, serving(app) as base, opened(browser, 1600, 1000) as page:
+        page.goto(f"{base}/problems/152223")
+        page.wait_for_selector("#rg-problems")
+        assert page.get_attribute("#problems-count", "data-count") == str(first)
+        row = page.locator("#rg-problems tbody tr").first
+        hid, rule = row.get_attribute("data-household"), row.get_attribute("data-rule")
+        row.locator("button").click()
+        page.wait_for_function(
+            "h => document.querySelector('#problems-picked').innerText.includes(h)", arg=hid
+        )
+        page.locator("#problems-new-status label", has_text="已排除").click()
+        page.click("#problems-save")
+        page.wait_for_function(
+            "() => document.querySelector('#problems-message').innerText.includes('理由')"
+        )
+        page.fill("#problems-reason", "已入户核实，收入含一次性赔偿")
+        page.click("#problems-save")
+        page.wait_for_function(
+            "() => document.querySelector('#problems-message').innerText.includes('已保存')"
+        )
+        page.wait_for_function(
+            "n => document.querySelector('#problems-count').dataset.count == n", arg=str(first - 1)
+        )
+        assert page.get_attribute("#unit-problems-total", "data-open") == str(first - 1)
+        page.click("#problems-status-dismissed")
+        page.wait_for_function("() => location.search.includes('status=dismissed')")
+        page.wait_for_selector(f"#rg-problems tr[data-household='{hid}']")
+        assert page.get_attribute("#problems-count", "data-count") == "1"
+    now = store.problems_frame().set_index(["rule", "household_id"]).loc[(rule, hid)]
+    assert (now["status"], now["reason"]) == ("dismissed", "已入户核实，收入含一次性赔偿")

@@ -221,7 +221,7 @@ def problems_layout(
         [
             dcc.Store(id=CTX, data=ctx),
             header,
-            summary,
+            html.Div(summary, id="problems-summary"),
             panels.panel("问题明细（户编号可点击查看农户）", *body),
         ],
         className="rg-page rg-problems-page",
@@ -261,11 +261,13 @@ def picked(triggered: Any, value: Any) -> tuple[str, str]:
     return key, f"已选：{household_id} · {title}"
 
 
-def save(ctx: dict[str, Any], key: str | None, status: str, reason: str | None) -> tuple[Any, Any]:
-    """Change the picked problem's status; the message and the list drawn anew. A problem
-    outside the account's area is refused (``AccessDenied``: 404, logged)."""
+def save(
+    ctx: dict[str, Any], key: str | None, status: str, reason: str | None
+) -> tuple[Any, Any, Any]:
+    """Change the picked problem's status; the message, the counts and the list drawn anew.
+    A problem outside the account's area is refused (``AccessDenied``: 404, logged)."""
     if not key:
-        return "请先在下表中选择一条问题。", dash.no_update
+        return "请先在下表中选择一条问题。", dash.no_update, dash.no_update
     loaders = get_loaders()
     unit = loaders.unit(ctx["code"])
     if unit is None:
@@ -274,10 +276,11 @@ def save(ctx: dict[str, Any], key: str | None, status: str, reason: str | None) 
     try:
         change = loaders.scoped.set_problem_status(rule, household_id, status, reason)
     except (ValueError, KeyError) as exc:
-        return str(exc.args[0] if exc.args else exc).split(" (")[0], dash.no_update
+        return str(exc.args[0] if exc.args else exc).split(" (")[0], dash.no_update, dash.no_update
     counts = loaders.problem_counts(unit.code)
     message = f"已保存：{household_id} {STATUSES[change['before']]} → {STATUSES[change['after']]}"
-    return message, list_part(loaders, unit, ctx, counts)
+    summary = problems_panel(counts, unit.code, more=False, month=ctx.get("month"))
+    return message, summary, list_part(loaders, unit, ctx, counts)
 
 
 # ---------------------------------------------------------------------- callbacks
@@ -304,6 +307,7 @@ def register_callbacks(app: dash.Dash) -> None:
 
     @app.callback(
         Output("problems-message", "children"),
+        Output("problems-summary", "children"),
         Output("problems-list", "children"),
         Input("problems-save", "n_clicks"),
         State(CTX, "data"),
