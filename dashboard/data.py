@@ -105,9 +105,10 @@ class Loaders:
         """Open problems per unit of ``level`` inside ``code`` (not memoised)."""
         return self.scoped.problem_map_counts(level, code)
 
-    def problems(self, code: str, *, every: bool = False):
-        """The problem list of a unit (household numbers: a logged look, never cached)."""
-        return self.scoped.problems(code, every=every)
+    def problem_list(self, code: str, **filters: Any):
+        """One page of a unit's problem list and its length (``ScopedStore.problem_list``:
+        household numbers, a logged look, never cached)."""
+        return self.scoped.problem_list(code, **filters)
 
     # ------------------------------------------------------------------ scope
     def _principal(self) -> Principal:

@@ -21,6 +21,7 @@ def problems_href(
     rule: str | None = None,
     age: str | None = None,
     month: str | None = None,
+    page: int = 1,
 ) -> str:
     """The list page of unit ``code`` with these filters (the defaults left out), and the
     month of the page the link is on (the list itself is the latest month's)."""
@@ -30,6 +31,7 @@ def problems_href(
         status=None if status == "open" else status,
         rule=rule or None,
         age=age or None,
+        page=str(page) if page > 1 else None,
     )
 
 

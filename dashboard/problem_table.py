@@ -1,6 +1,6 @@
 """The problem list as a table: one row per problem (rule, severity, household link, grid,
-status, first month and age, evidence), the order a township works through it, and the
-filters of the list page (status, rule, age) as plain functions over the frame.
+status, first month and age, evidence), and the filters of the list page (status, rule, age);
+the store filters, orders and pages the list (``Store.list_problems``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS
+from geodata.checks import RULES_BY_ID, SEVERITY_LABELS
 from geodata.records.problem_counts import OPEN, months_between
 from geodata.records.problems import STATUSES
 from reports.problem_list import evidence_text
@@ -30,51 +30,14 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "all": ("全部", tuple(STATUSES)),
 }
 AGE_FILTERS: dict[str, str] = {"": "不限", "new": "本月新发现", "overdue": "逾期"}
-SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
-RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}
-MAX_ROWS = 200  # rows drawn on a page; the Excel download has them all
+MAX_ROWS = 50  # rows drawn on a page (a screen or two); the Excel download has them all
 
 
-def ages(frame: pd.DataFrame) -> pd.Series:
-    """Whole months from each problem's first month to its last (0: first seen this month)."""
-    return pd.Series(
-        [
-            months_between(f, last)
-            for f, last in zip(frame["first_seen"], frame["last_seen"], strict=True)
-        ],
-        index=frame.index,
-        dtype="int64",
-    )
-
-
-def filtered(
-    frame: pd.DataFrame,
-    month: str,
-    status: str,
-    rule: str | None,
-    age: str,
-    overdue_months: int,
-) -> pd.DataFrame:
-    """The problems a filter keeps, in working order: errors first, then the oldest, then by
-    rule and household. Open statuses keep only what ``month`` fires."""
-    if frame.empty:
-        return frame
-    keep = STATUS_FILTERS.get(status, STATUS_FILTERS["open"])[1]
-    mask = frame["status"].isin(keep)
-    if set(keep) <= set(OPEN):
-        mask &= frame["last_seen"] == month
-    if rule:
-        mask &= frame["rule"] == rule
-    out = frame[mask].copy()
-    out["age"] = ages(out)
-    if age == "new":
-        out = out[out["age"] == 0]
-    elif age == "overdue":
-        out = out[(out["age"] >= overdue_months) & out["status"].isin(OPEN)]
-    out["_sev"] = out["severity"].map(SEVERITY_ORDER).fillna(3)
-    out["_rule"] = out["rule"].map(RULE_ORDER).fillna(99)
-    out = out.sort_values(["_sev", "age", "_rule", "household_id"], ascending=[1, 0, 1, 1])
-    return out.drop(columns=["_sev", "_rule"]).reset_index(drop=True)
+def status_filter(status: str) -> tuple[str, tuple[str, ...], bool]:
+    """A status filter's value, the statuses it keeps, and whether it reaches the problems
+    closed before the latest month (已整改 by the data) as well as those it fires."""
+    status = status if status in STATUS_FILTERS else "open"
+    return status, STATUS_FILTERS[status][1], status in ("fixed", "dismissed", "all")
 
 
 def status_badge(status: str) -> html.Span:
@@ -83,6 +46,12 @@ def status_badge(status: str) -> html.Span:
 
 def severity_badge(severity: str) -> html.Span:
     return html.Span(SEVERITY_LABELS.get(severity, severity), className=f"rg-sev rg-sev-{severity}")
+
+
+def age_text(first: str, last: str) -> str:
+    """How long a problem has fired: 本月 (first seen in its last month), or N 个月."""
+    months = months_between(first, last)
+    return f"{months} 个月" if months else "本月"
 
 
 def problem_key(rule: str, household_id: str) -> str:
@@ -99,7 +68,7 @@ def problems_table(
     table_id: str = "rg-problems",
     limit: int = MAX_ROWS,
 ) -> Component:
-    """The rows of ``frame`` (:func:`filtered`), at most ``limit``; ``units``: code -> unit row
+    """The rows of ``frame`` (``Store.list_problems``), at most ``limit``; ``units``: code -> unit row
     for names; ``can_change``: a 处理 button on each row for the status form."""
     rows = []
     for p in tables.records(frame.head(limit)):
@@ -108,7 +77,7 @@ def problems_table(
         village = units.get(p.get("village_code") or "")
         place = grid or village
         cells = [
-            html.Td(rule.title if rule else p["rule"], title=rule.explanation if rule else None),
+            html.Td(rule.title if rule else p["rule"]),  # explained in the counts' panel
             html.Td(severity_badge(p["severity"])),
             html.Td(
                 dcc.Link(p["household_id"], href=household_href(p["household_id"], month)),
@@ -119,7 +88,7 @@ def problems_table(
             ),
             html.Td(status_badge(p["status"])),
             html.Td(p["first_seen"]),
-            html.Td(f"{p['age']} 个月" if p["age"] else "本月", className="rg-num"),
+            html.Td(age_text(p["first_seen"], p["last_seen"]), className="rg-num"),
             html.Td(evidence_text(p.get("evidence")), className="rg-evidence"),
             html.Td(p.get("reason") or ""),
         ]

@@ -44,6 +44,37 @@ class ProblemAccess:
         self._audit("view_problems", code, f"{month} {len(frame)} rows")
         return frame
 
+    def problem_list(
+        self,
+        code: str,
+        *,
+        statuses: tuple[str, ...] | None = None,
+        rule: str | None = None,
+        age: str = "",
+        every: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of the problems of a unit a filter keeps and their number in all
+        (``Store.list_problems``): those the latest month fires (``every``: also those closed
+        before it); evidence as JSON text; each look logged."""
+        unit = self.check(code)
+        self._households_allowed(code)
+        month = self.store.sync_problems()
+        if month is None:
+            return pd.DataFrame(), 0
+        frame, total = self.store.list_problems(
+            unit,
+            month=None if every else month,
+            statuses=statuses,
+            rule=rule,
+            age=age,
+            limit=limit,
+            offset=offset,
+        )
+        self._audit("view_problems", code, f"{month} {len(frame)}/{total} rows")
+        return frame, total
+
     def set_problem_status(
         self, rule: str, household_id: str, status: str, reason: str | None = None
     ) -> dict[str, Any]:

@@ -5,6 +5,7 @@ as an Excel workbook (``riskgrid check --out`` and the dashboard's download writ
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -49,8 +50,11 @@ EVIDENCE_LABELS: dict[str, tuple[str, Callable[[Any], str]]] = {
 }
 
 
-def evidence_text(evidence: Mapping[str, Any] | None) -> str:
-    """The values that made a rule fire, as one line: ``人均纯收入 6,330 元；监测线 7,100 元``."""
+def evidence_text(evidence: Mapping[str, Any] | str | None) -> str:
+    """The values that made a rule fire (a mapping, or as stored: JSON text), as one line:
+    ``人均纯收入 6,330 元；监测线 7,100 元``."""
+    if isinstance(evidence, str):
+        evidence = json.loads(evidence) if evidence else {}
     parts = []
     for key, value in (evidence or {}).items():
         label, show = EVIDENCE_LABELS.get(key, (key, str))

@@ -24,7 +24,7 @@ from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import map_base
 from ..problem_panel import problems_href
-from ..problem_table import filtered, problems_table
+from ..problem_table import problems_table
 
 
 @messages.refuse_denied
@@ -184,8 +184,7 @@ def grid_problems(loaders: Loaders, unit: Unit, month: str) -> Component:
     ``month``: the month of the page (its links keep it)."""
     counts = loaders.problem_counts(unit.code)
     latest = counts["month"]
-    frame = loaders.problems(unit.code)
-    shown = filtered(frame, latest, "all", None, "", counts["overdue_months"]) if latest else frame
+    shown, _ = loaders.problem_list(unit.code)  # what the latest month fires, any status
     body: list[Any] = [
         html.P(
             f"{latest or '—'} 未处理 {counts['open']:,} 条，逾期 {counts['overdue']:,} 条；"

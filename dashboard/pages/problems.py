@@ -26,7 +26,7 @@ from reports.problem_list import problem_rows, xlsx_bytes
 from .. import messages, page_frame, panels, routing
 from ..data import Loaders, get_loaders
 from ..problem_panel import problems_href, problems_panel
-from ..problem_table import AGE_FILTERS, MAX_ROWS, STATUS_FILTERS, filtered, problems_table
+from ..problem_table import AGE_FILTERS, MAX_ROWS, STATUS_FILTERS, problems_table, status_filter
 
 CTX = "problems-ctx"
 
@@ -38,10 +38,11 @@ def layout(
     rule: str | None = None,
     age: str | None = None,
     month: str | None = None,
+    page: str | None = None,
     **_: Any,
 ) -> Component:
-    """Dash page layout: ``/problems/<code>?status=&rule=&age=&month=``."""
-    return problems_layout(code, status, rule, age, month)
+    """Dash page layout: ``/problems/<code>?status=&rule=&age=&month=&page=``."""
+    return problems_layout(code, status, rule, age, month, page)
 
 
 def register(app: dash.Dash) -> None:
@@ -65,11 +66,16 @@ def clean_filters(
     )
 
 
-def listed(loaders: Loaders, unit: Unit, ctx: dict[str, Any], month: str, overdue: int):
-    """The problems of ``unit`` the filters of ``ctx`` keep."""
-    every = ctx["status"] in ("fixed", "dismissed", "all")
-    frame = loaders.problems(unit.code, every=every)
-    return filtered(frame, month, ctx["status"], ctx["rule"], ctx["age"], overdue)
+def listed(
+    loaders: Loaders, unit: Unit, ctx: dict[str, Any], page: int | None = None
+) -> tuple[Any, int]:
+    """The problems of ``unit`` the filters of ``ctx`` keep, in working order: one page of
+    them (``page``; None: every one), and their number in all."""
+    _, keep, every = status_filter(ctx["status"])
+    paging = {} if page is None else {"limit": MAX_ROWS, "offset": (page - 1) * MAX_ROWS}
+    return loaders.problem_list(
+        unit.code, statuses=keep, rule=ctx["rule"], age=ctx["age"], every=every, **paging
+    )
 
 
 def filter_links(code: str, ctx: dict[str, Any], key: str, choices: dict[str, str]) -> html.Div:
@@ -82,7 +88,7 @@ def filter_links(code: str, ctx: dict[str, Any], key: str, choices: dict[str, st
                 label,
                 href=problems_href(
                     code, chosen["status"], chosen["rule"], chosen["age"], chosen["month"]
-                ),
+                ),  # a new filter starts at its first page
                 className="rg-toggle" + (" rg-toggle-on" if ctx[key] == value else ""),
                 id=f"problems-{key}-{value or 'any'}",
             )
@@ -93,20 +99,52 @@ def filter_links(code: str, ctx: dict[str, Any], key: str, choices: dict[str, st
 def list_part(loaders: Loaders, unit: Unit, ctx: dict[str, Any], counts: dict[str, Any]):
     """The summary line and the table of the filtered list."""
     month = counts["month"]
-    shown = listed(loaders, unit, ctx, month, counts["overdue_months"])
     can_change = loaders.principal is not None and loaders.principal.role in CHANGE_ROLES
-    note = f"；仅显示前 {MAX_ROWS} 条，完整清单请下载 Excel" if len(shown) > MAX_ROWS else ""
+    page = max(1, int(ctx.get("page") or 1))
+    rows, total = listed(loaders, unit, ctx, page)
+    pages = max(1, -(-total // MAX_ROWS))
+    if page > pages:  # past the end (a bookmark of a shorter list): the last page
+        page = pages
+        rows, total = listed(loaders, unit, ctx, page)
     return [
         html.P(
-            f"{month} 符合条件的问题 {len(shown):,} 条{note}。",
+            f"{month} 符合条件的问题 {total:,} 条"
+            + (f"，每页 {MAX_ROWS} 条，第 {page}/{pages} 页" if pages > 1 else "")
+            + "；下载 Excel 得到全部。",
             className="rg-hint",
             id="problems-count",
-            **{"data-count": str(len(shown))},
+            **{"data-count": str(total), "data-page": str(page)},
         ),
-        problems_table(shown, month, loaders.units(), can_change=can_change)
-        if len(shown)
+        problems_table(rows, month, loaders.units(), can_change=can_change)
+        if len(rows)
         else html.P("没有符合条件的问题。", className="rg-hint", id="problems-empty"),
+        pager(unit.code, ctx, page, pages),
     ]
+
+
+def pager(code: str, ctx: dict[str, Any], page: int, pages: int) -> html.Div | None:
+    """上一页 / 下一页 links of a list longer than a page."""
+    if pages <= 1:
+        return None
+
+    def link(label: str, target: int, key: str) -> Any:
+        if not 1 <= target <= pages or target == page:
+            return html.Span(label, className="rg-toggle rg-toggle-off")
+        href = problems_href(
+            code, ctx["status"], ctx["rule"], ctx["age"], ctx.get("month"), page=target
+        )
+        return dcc.Link(label, href=href, className="rg-toggle", id=f"problems-page-{key}")
+
+    return html.Div(
+        [
+            link("首页", 1, "first"),
+            link("上一页", page - 1, "prev"),
+            html.Span(f"第 {page}/{pages} 页", className="rg-hint"),
+            link("下一页", page + 1, "next"),
+            link("末页", pages, "last"),
+        ],
+        className="rg-toggles rg-pager",
+    )
 
 
 def status_form() -> html.Div:
@@ -143,6 +181,7 @@ def problems_layout(
     rule: str | None,
     age: str | None,
     month: str | None = None,
+    page: str | None = None,
 ) -> Component:
     """The page of unit ``code``'s problem list with these filters. The list is the latest
     month's; ``month`` is the month of the page it was opened from, kept by its links."""
@@ -156,7 +195,14 @@ def problems_layout(
         return messages.not_found("尚未加载农户数据", "请先用 riskgrid load households 加载。")
     status, rule, age = clean_filters(status, rule, age)
     shown_month = loaders.resolve_month(month) or month_of_list
-    ctx = {"code": unit.code, "status": status, "rule": rule, "age": age, "month": shown_month}
+    ctx = {
+        "code": unit.code,
+        "status": status,
+        "rule": rule,
+        "age": age,
+        "month": shown_month,
+        "page": int(page) if str(page or "").isdigit() and 0 < int(page) < 10**6 else 1,
+    }
     header = page_frame.page_header(
         f"{unit.name} 问题清单",
         f"{unit.level_label} · {unit.code} · {month_of_list}",
@@ -243,9 +289,8 @@ def download(ctx: dict[str, Any]) -> dict[str, Any]:
     unit = loaders.unit(ctx["code"])  # AccessDenied outside the area
     if unit is None:
         raise PreventUpdate
-    counts = loaders.problem_counts(unit.code)
-    month = counts["month"]
-    shown = listed(loaders, unit, ctx, month, counts["overdue_months"])
+    month = loaders.problem_counts(unit.code)["month"]
+    shown, _ = listed(loaders, unit, ctx)
     rows = problem_rows(shown.to_dict("records"), month, loaders.units())
     loaders.scoped.log_export(f"problems xlsx {month} {len(rows)} rows", unit.code)
     return dcc.send_bytes(xlsx_bytes(rows), f"{unit.name}_{month}_问题清单.xlsx")

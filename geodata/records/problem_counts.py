@@ -1,5 +1,5 @@
-"""Counts of the problem list (SQL over ``problems``): what the unit pages, the map, the wall,
-the briefing and ``riskgrid check`` show of it, from one place.
+"""Counts and filtered lists of the problem list (SQL over ``problems``): what the unit pages,
+the map, the wall, the briefing and the list page show of it, from one place.
 
 A problem is *open* while it is 待核实 (new) or 已核实 (confirmed) and fired in the month asked
 for; it is *overdue* (逾期) when it is open and was first seen at least ``overdue_months`` months
@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from .. import schema
+from ..checks.catalog import RULES
 from ..model import UPPER_LEVELS, Unit
 
 OPEN = ("new", "confirmed")
 DEFAULT_OVERDUE_MONTHS = 1
+RULE_RANK = {r.id: i for i, r in enumerate(RULES)}  # the catalog's order
 
 
 def month_shift(month: str, months: int) -> str:
@@ -91,3 +94,47 @@ class ProblemCounts:
         )
         with self.engine.connect() as conn:
             return {code: int(n) for code, n in conn.execute(query).all()}
+
+    def list_problems(
+        self,
+        unit: Unit,
+        *,
+        month: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+        rule: str | None = None,
+        age: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[pd.DataFrame, int]:
+        """The listed problems of ``unit`` a filter keeps, in working order (errors first, then
+        warnings, then notices; the oldest first; by rule and household), and how many there
+        are in all. ``month``: only those fired in it (None: also those closed before it);
+        ``age``: "new" first seen in their last month, "overdue" open and first seen
+        ``overdue_months`` or more before ``month``; ``limit``/``offset``: one page of them.
+        ``evidence`` stays JSON text (a page parses the rows it draws only)."""
+        p = schema.problems
+        where = [schema.in_unit(p, unit)]
+        if month is not None:
+            where.append(p.c.last_seen == month)
+        if statuses is not None:
+            where.append(p.c.status.in_(statuses))
+        if rule is not None:
+            where.append(p.c.rule == rule)
+        if age == "new":
+            where.append(p.c.first_seen == p.c.last_seen)
+        elif age == "overdue":
+            latest = month or self.latest_month() or "0000-01"
+            cutoff = month_shift(latest, -self.overdue_months(latest))
+            where += [p.c.status.in_(OPEN), p.c.last_seen == latest, p.c.first_seen <= cutoff]
+        severity = sa.case({"error": 0, "warning": 1, "notice": 2}, value=p.c.severity, else_=3)
+        rule_rank = sa.case(RULE_RANK, value=p.c.rule, else_=len(RULE_RANK))
+        query = (
+            sa.select(p)
+            .where(*where)
+            .order_by(severity, p.c.first_seen, rule_rank, p.c.household_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(p).where(*where)).scalar()
+            return pd.read_sql(query, conn), int(total or 0)
