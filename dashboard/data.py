@@ -110,6 +110,10 @@ class Loaders:
         household numbers, a logged look, never cached)."""
         return self.scoped.problem_list(code, **filters)
 
+    def household_problems(self, household_id: str):
+        """The problems of one household in the latest month (never cached)."""
+        return self.scoped.household_problems(household_id)
+
     # ------------------------------------------------------------------ scope
     def _principal(self) -> Principal:
         if self.principal is None:

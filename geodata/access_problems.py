@@ -75,6 +75,15 @@ class ProblemAccess:
         self._audit("view_problems", code, f"{month} {len(frame)}/{total} rows")
         return frame, total
 
+    def household_problems(self, household_id: str) -> pd.DataFrame:
+        """The problems the latest month fires for one household (its page); refused like the
+        household itself outside the area."""
+        month = self.store.sync_problems()
+        if month is None or not self.check_household(household_id, month):
+            return pd.DataFrame()
+        frame, _ = self.store.list_problems(None, household_id=household_id, month=month)
+        return frame
+
     def set_problem_status(
         self, rule: str, household_id: str, status: str, reason: str | None = None
     ) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from geodata.model import RISK_LABELS, mask_id_number, mask_name
 from reports import fmt
 
 from .. import links, messages, page_frame, routing, tables
-from ..data import get_loaders
+from ..data import Loaders, get_loaders
+from ..problem_table import problems_table
 
 access_log = logging.getLogger("riskgrid.access")
 
@@ -130,10 +131,25 @@ def household_layout(household_id: str | None, month: str | None, full: bool = F
             html.Dl(rows, className="rg-panel rg-fields"),
             members_panel(record.get("members") or []),
             signals_panel(record.get("signals") or []),
+            problems_panel(loaders, household_id),
             toggle,
         ],
         className="rg-page rg-household-page",
     )
+
+
+def problems_panel(loaders: Loaders, household_id: str) -> Component:
+    """The rules this household trips in the latest month (问题清单), with their status."""
+    frame = loaders.household_problems(household_id)
+    latest = loaders.latest_month()
+    body: list[Any] = [html.H3(f"问题清单（{latest or '—'}，{len(frame)} 条）")]
+    if len(frame):
+        body.append(
+            problems_table(frame, latest, loaders.units(), table_id="household-problem-table")
+        )
+    else:
+        body.append(html.P("最新月份没有触发任何监测规则。", className="rg-hint"))
+    return html.Div(body, className="rg-panel", id="household-problems")
 
 
 def members_panel(members: list[dict[str, Any]]) -> Component | None:

@@ -66,6 +66,26 @@ def clean_filters(
     )
 
 
+def page_ctx(data: Any) -> dict[str, Any]:
+    """The page's context store as sent back by the browser, every value checked (a forged
+    or stale one is cleaned, or the update is dropped)."""
+    if not isinstance(data, dict) or not isinstance(data.get("code"), str) or not data["code"]:
+        raise PreventUpdate
+    status, rule, age = clean_filters(
+        *(data.get(k) if isinstance(data.get(k), str) else None for k in ("status", "rule", "age"))
+    )
+    page = data.get("page")
+    month = data.get("month")
+    return {
+        "code": data["code"],
+        "status": status,
+        "rule": rule,
+        "age": age,
+        "month": month if isinstance(month, str) else None,
+        "page": page if isinstance(page, int) and 0 < page < 10**6 else 1,
+    }
+
+
 def listed(
     loaders: Loaders, unit: Unit, ctx: dict[str, Any], page: int | None = None
 ) -> tuple[Any, int]:
@@ -275,17 +295,23 @@ def problems_layout(
     )
 
 
-def rule_href(rule: str | None, ctx: dict[str, Any]) -> str | None:
-    """The list with another rule chosen (None: the rule shown)."""
-    rule = rule or None
-    if rule == ctx.get("rule"):
+def rule_href(rule: Any, ctx: Any) -> str | None:
+    """The list with another rule chosen (None: the rule shown); ``AccessDenied`` for a unit
+    outside the account's area (a forged context)."""
+    ctx = page_ctx(ctx)
+    rule = clean_filters(None, rule if isinstance(rule, str) else None, None)[1]
+    if rule == ctx["rule"]:
         return None
-    return problems_href(ctx["code"], ctx["status"], rule, ctx["age"], ctx.get("month"))
+    unit = get_loaders().unit(ctx["code"])
+    if unit is None:
+        return None
+    return problems_href(unit.code, ctx["status"], rule, ctx["age"], ctx["month"])
 
 
 def download(ctx: dict[str, Any]) -> dict[str, Any]:
     """The filtered list as Excel (every row, not only the ones drawn); audited as an export."""
     loaders = get_loaders()
+    ctx = page_ctx(ctx)
     unit = loaders.unit(ctx["code"])  # AccessDenied outside the area
     if unit is None:
         raise PreventUpdate
@@ -311,8 +337,11 @@ def save(
 ) -> tuple[Any, Any, Any]:
     """Change the picked problem's status; the message, the counts and the list drawn anew.
     A problem outside the account's area is refused (``AccessDenied``: 404, logged)."""
-    if not key:
+    if not isinstance(key, str) or "|" not in key:
         return "请先在下表中选择一条问题。", dash.no_update, dash.no_update
+    ctx = page_ctx(ctx)
+    status = status if isinstance(status, str) else ""
+    reason = reason if isinstance(reason, str) else None
     loaders = get_loaders()
     unit = loaders.unit(ctx["code"])
     if unit is None:

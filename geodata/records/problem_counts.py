@@ -97,8 +97,9 @@ class ProblemCounts:
 
     def list_problems(
         self,
-        unit: Unit,
+        unit: Unit | None,
         *,
+        household_id: str | None = None,
         month: str | None = None,
         statuses: tuple[str, ...] | None = None,
         rule: str | None = None,
@@ -106,14 +107,16 @@ class ProblemCounts:
         limit: int | None = None,
         offset: int = 0,
     ) -> tuple[pd.DataFrame, int]:
-        """The listed problems of ``unit`` a filter keeps, in working order (errors first, then
+        """The listed problems of ``unit`` (and of one household) a filter keeps, in working order (errors first, then
         warnings, then notices; the oldest first; by rule and household), and how many there
         are in all. ``month``: only those fired in it (None: also those closed before it);
         ``age``: "new" first seen in their last month, "overdue" open and first seen
         ``overdue_months`` or more before ``month``; ``limit``/``offset``: one page of them.
         ``evidence`` stays JSON text (a page parses the rows it draws only)."""
         p = schema.problems
-        where = [schema.in_unit(p, unit)]
+        where = [] if unit is None else [schema.in_unit(p, unit)]
+        if household_id is not None:
+            where.append(p.c.household_id == household_id)
         if month is not None:
             where.append(p.c.last_seen == month)
         if statuses is not None:
