@@ -42,11 +42,12 @@ T1, T2 = "152223101", "152223102"
 MOVED = ("R_no_cause", "R_unmonitored_below_line")
 
 
-def county(tmp_path: Path) -> Store:
+def county(tmp_path: Path, store: Store | None = None) -> Store:
     """The rules' test county: the first month loaded and its list synced, then the second
     month (so problems firing in both are a month old: overdue)."""
-    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
-    store.migrate()
+    if store is None:
+        store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+        store.migrate()
     grids = two_township_grids()
     with store.write() as conn:
         store.upsert_grids(conn, grids)
@@ -117,6 +118,37 @@ def test_the_list_page_filters_as_riskgrid_check_counts(tmp_path: Path) -> None:
         assert count_of(dismissed) == 1
         everything = problems_page.problems_layout("152223", "all", None, None)
         assert count_of(everything) == len(store.problems_frame(store.unit("152223")))
+
+
+def test_the_store_filters_orders_and_pages_the_list(store: Store, tmp_path: Path) -> None:
+    """On SQLite and PostGIS: the list page's query gives what a filter over the whole list
+    gives, errors first and the oldest first, one page at a time; the counts agree."""
+    county(tmp_path, store)
+    unit = store.unit("152223")
+    whole = store.problems_frame(unit, month=MONTH)
+    opened = whole[whole["status"].isin(OPEN)]
+    rows, total = store.list_problems(unit, month=MONTH, statuses=OPEN)
+    assert total == len(rows) == len(opened)
+    rank = {"error": 0, "warning": 1, "notice": 2}
+    order = [(rank[r.severity], r.first_seen) for r in rows.itertuples()]
+    assert order == sorted(order) and rows.iloc[0]["severity"] == "error"
+    page2, total2 = store.list_problems(unit, month=MONTH, statuses=OPEN, limit=4, offset=4)
+    assert total2 == total and list(page2["household_id"]) == list(rows["household_id"][4:8])
+    late, n_late = store.list_problems(unit, month=MONTH, statuses=OPEN, age="overdue")
+    assert n_late == (opened["first_seen"] <= PREVIOUS).sum() > 0
+    assert set(late["first_seen"]) == {PREVIOUS}
+    fresh, n_fresh = store.list_problems(unit, month=MONTH, statuses=OPEN, age="new")
+    assert n_fresh == total - n_late and set(fresh["first_seen"]) == {MONTH}
+    one, _ = store.list_problems(unit, month=MONTH, rule="no_cause")
+    assert list(one["household_id"]) == ["R_no_cause"]
+    mine, _ = store.list_problems(None, household_id="R_income_drop", month=MONTH)
+    assert list(mine["rule"]) == ["income_drop"]
+    summary = store.problem_summary(unit, MONTH)
+    assert (summary["open"], summary["overdue"]) == (total, n_late)
+    assert sum(summary["by_rule"].values()) == sum(summary["by_severity"].values()) == total
+    by_township = store.open_problems_by("township", unit, MONTH)
+    assert by_township == opened.groupby("township_code").size().to_dict()
+    assert sum(store.open_problems_by("grid", unit, MONTH).values()) == total
 
 
 def test_the_excel_download_holds_every_filtered_row(tmp_path: Path) -> None:
