@@ -151,11 +151,12 @@ class Database:
         """A token that changes whenever the loaded data changes, also within one second.
 
         Made of the last load's id and count, the units version, the time of the last load, the
-        income lines the figures were computed with and the demo flag: the dashboard keys its
-        caches with it, so a load by another process is seen on the next request.
+        income lines the figures were computed with, the rules' stored thresholds and the demo
+        flag: the dashboard keys its caches with it, so a load by another process is seen on the
+        next request.
         """
         ld, m = schema.loads, schema.meta
-        keys = ("units_version", "data_as_of", "lines", "demo")
+        keys = ("units_version", "data_as_of", "lines", "thresholds", "demo")
         with self.engine.connect() as conn:
             last, count = conn.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
             metas = dict(conn.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())

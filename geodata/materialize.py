@@ -20,7 +20,17 @@ from sqlalchemy.engine import Connection
 from . import schema
 from .figures import compute_month, empty_warnings, warning_figures, with_upper_codes
 from .model import Lines
-from .policy import Policy, list_lines, policy_for, province_of, stored_lines
+from .policy import (
+    Policy,
+    clear_thresholds,
+    list_lines,
+    list_thresholds,
+    policy_for,
+    province_of,
+    set_thresholds,
+    stored_lines,
+    stored_thresholds,
+)
 from .policy import set_lines as set_policy_lines
 from .rules import regrade
 
@@ -232,10 +242,10 @@ class FiguresPipeline:
                 )
 
     def policies(self, conn: Connection, months: Sequence[str]) -> dict[str, Policy]:
-        """The policy (income lines of the year) each month is computed under."""
-        stored = stored_lines(conn)
-        province = province_of(conn) if stored else ""
-        return {m: policy_for(m, self.lines, stored, province) for m in months}
+        """The policy (income lines and rule thresholds of the year) of each month."""
+        stored, thresholds = stored_lines(conn), stored_thresholds(conn)
+        province = province_of(conn) if stored or thresholds else ""
+        return {m: policy_for(m, self.lines, stored, province, thresholds) for m in months}
 
     def policy(self, month: str) -> Policy:
         with self.engine.connect() as conn:
@@ -281,3 +291,19 @@ class FiguresPipeline:
     def lines_table(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return list_lines(conn)
+
+    def set_thresholds(
+        self, year: int, province: str | None = None, **values: Any
+    ) -> dict[str, Any]:
+        """Store rule thresholds of a year (``geodata.policy.set_thresholds``); no figure
+        changes, the problem list is evaluated again on its next sync."""
+        with self.write() as conn:
+            return set_thresholds(conn, year, province, values)
+
+    def clear_thresholds(self, year: int, province: str | None = None) -> bool:
+        with self.write() as conn:
+            return clear_thresholds(conn, year, province)
+
+    def thresholds_table(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return list_thresholds(conn)

@@ -176,6 +176,21 @@ policy_lines = sa.Table(
     sa.Column("set_at", sa.DateTime, nullable=False),
 )
 
+# The rules' thresholds per year (and province: "" for every province): riskgrid rules set. A
+# NULL column leaves that threshold to the row for every province, else to its default.
+policy_thresholds = sa.Table(
+    "policy_thresholds",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("province", sa.Text, primary_key=True),
+    sa.Column("elimination_months", sa.Integer),
+    sa.Column("measure_months", sa.Integer),
+    sa.Column("income_drop", sa.Float),
+    sa.Column("signal_days", sa.Integer),
+    sa.Column("overdue_months", sa.Integer),
+    sa.Column("set_at", sa.DateTime, nullable=False),
+)
+
 loads = sa.Table(
     "loads",
     metadata,

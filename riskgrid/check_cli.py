@@ -1,4 +1,4 @@
-"""``riskgrid check``: the rule hits (问题清单) of a unit and month; ``riskgrid rules``: the rules."""
+"""``riskgrid check``: the rule hits (问题清单) of a unit and month (the rules: ``rules_cli``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from geodata import StoreError
-from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS, Thresholds
+from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS
 from geodata.checks.run import check_month
 from geodata.records.problems import OPEN, STATUSES
 
@@ -128,33 +128,3 @@ def _write_xlsx(path: Path, problems: list[dict]) -> None:
     pd.DataFrame(rows, columns=columns).to_excel(
         path, index=False, sheet_name="问题清单", engine="openpyxl"
     )
-
-
-def rules(
-    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
-    db: DbOption = None,
-) -> None:
-    """列出监测规则 The monitoring rules and their thresholds under the month's policy."""
-    store = open_store(_settings(db))
-    month = month or store.latest_month()
-    lines = store.lines
-    if month:
-        with store.engine.connect() as conn:
-            lines = store.policies(conn, [month])[month].lines
-    t = Thresholds()
-    values = {
-        "monitoring_line": f"监测线 {lines.monitoring:,.0f} 元",
-        "observation_line": f"观察线 {lines.observation:,.0f} 元",
-        "elimination_months": f"{t.elimination_months} 个月",
-        "measure_months": f"{t.measure_months} 个月",
-        "income_drop": f"{t.income_drop:.0%}",
-        "signal_days": f"{t.signal_days} 天",
-    }
-    console.print(f"监测规则 rules ({month or '—'}):", highlight=False)
-    for r in RULES:
-        limits = "、".join(values[k] for k in r.thresholds) or "—"
-        console.print(
-            f"[bold]{r.id}[/bold]  {r.title}  [{SEVERITY_LABELS[r.severity]}]  阈值 {limits}",
-            highlight=False,
-        )
-        console.print(f"    {r.explanation}", highlight=False, markup=False)

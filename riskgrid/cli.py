@@ -1,9 +1,10 @@
 """The one command line, ``riskgrid``: it wires geodata, etl and dashboard together.
 
 This module is the root app: it registers each command (one module a command or group:
-``load_cli``, ``stats_cli``, ``demo_cli``, ``brief_cli``, ``lines_cli``, ``users_cli``; the
-shared options and store in ``cli_common``) and holds ``migrate`` and ``serve``, the dashboard
-and map wall server. Every name the commands had here is still importable from here.
+``load_cli``, ``check_cli``, ``rules_cli``, ``stats_cli``, ``demo_cli``, ``brief_cli``,
+``lines_cli``, ``users_cli``; the shared options and store in ``cli_common``) and holds
+``migrate`` and ``serve``, the dashboard and map wall server. Every name the commands had here
+is still importable from here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 from geodata import Store
 
 from .brief_cli import brief
-from .check_cli import check, rules
+from .check_cli import check
 from .cli_common import DbOption, console, err, open_store
 from .cli_common import _fail as _fail
 from .cli_common import _settings as _settings
@@ -33,6 +34,8 @@ from .load_cli import (
 from .load_cli import _print_report as _print_report
 from .load_cli import _progress as _progress
 from .load_cli import _run_load as _run_load
+from .rules_cli import rules as rules
+from .rules_cli import rules_app
 from .settings import Settings
 from .stats_cli import print_stats, stats
 
@@ -70,7 +73,7 @@ app = typer.Typer(
 )
 app.add_typer(load_app, name="load")
 app.command("check")(check)
-app.command("rules")(rules)
+app.add_typer(rules_app, name="rules")
 
 
 def _register_account_commands() -> None:

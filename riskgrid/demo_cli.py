@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from geodata import Store
 
 from .cli_common import DbOption, _settings, console, open_store
-from .load_cli import _progress, _run_load
+from .load_cli import _progress, _run_load, sync_after_load
 from .settings import Settings
 from .stats_cli import print_stats
 
@@ -76,6 +76,7 @@ def demo(
         _run_load(load_signals, store, files.warnings)
     with store.write() as conn:
         store.set_meta(conn, "demo", "1")
+    sync_after_load(store)  # after the demo flag: it is part of the data version
     console.print(
         f"演示县已加载 demo county loaded in {time.perf_counter() - started:.1f} s: {settings.db}"
     )

@@ -69,6 +69,29 @@ def _print_report(report: Any, seconds: float) -> None:
         console.print("该文件此前已加载, 数据未变化 (file loaded before; nothing changed)")
 
 
+def sync_after_load(store: Any) -> None:
+    """Bring the problem list up to the loaded data, so that the pages find it ready, and say
+    how many problems are open. A failure is a warning only: the load stands."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from geodata import StoreError
+
+    try:
+        month = store.sync_problems()
+        total = store.open_problem_total(month) if month is not None else None
+    except (StoreError, SQLAlchemyError, ValueError, KeyError, OSError) as exc:
+        err.print(
+            f"[yellow]警告 warning:[/yellow] 问题清单未更新 (problem list not updated): "
+            f"{escape(str(exc))}",
+            highlight=False,
+        )
+        return
+    if total is not None:
+        console.print(
+            f"问题清单已更新：{total:,} 条未处理 (problem list updated: open)", highlight=False
+        )
+
+
 def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a loader and print its report; a ``LoadError`` exits with code 2."""
     from etl.errors import LoadError
@@ -133,6 +156,7 @@ def load_households_cmd(
             skip_invalid=skip_invalid,
             progress=progress,
         )
+    sync_after_load(store)
 
 
 @load_app.command("assignments")
@@ -173,3 +197,4 @@ def load_warnings_cmd(
 
     store = open_store(_settings(db))
     _run_load(load_signals, store, path, sheet=sheet, skip_invalid=skip_invalid)
+    sync_after_load(store)

@@ -46,6 +46,7 @@ class Thresholds:
     measure_months: int = 1  # help follows within about half a month: checked after a month
     income_drop: float = 0.30  # an income per person more than 30 % below last month's
     signal_days: int = 15  # identification within 15 days of a department warning
+    overdue_months: int = 1  # 逾期: an open problem still open this long after first seen
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

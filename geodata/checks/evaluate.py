@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..model import Lines
 from .catalog import (
@@ -75,42 +77,44 @@ def facts(
     before."""
     t = thresholds or Thresholds()
     hh = households.reset_index(drop=True)
-    ids = hh["household_id"]
+    n = len(hh)
+    ids = _arrow(hh["household_id"])
+    first = _positions(ids, ids)  # each household's first row: its own unless listed twice
+    first = np.where(first < 0, np.arange(n), first)
     on = month_end(month)
     category = hh["category"].astype(object)
     monitored = category.notna() & (category != "")
     eliminated = hh["eliminated"].astype("boolean").fillna(False).astype(bool)
     labor_count = pd.to_numeric(hh.get("labor_count"), errors="coerce")
-    has_labour = (labor_count > 0).fillna(False)
-    no_labour = (labor_count == 0).fillna(False)
+    has_labour = np.array((labor_count > 0).fillna(False), dtype=bool)
+    no_labour = np.array((labor_count == 0).fillna(False), dtype=bool)
     if members is not None and len(members):
-        skill = members["labor_skill"].astype(object).fillna("")
-        per = pd.DataFrame(
-            {
-                "household_id": members["household_id"],
-                "able": skill.isin(LABOUR_SKILLS),
-                "unable": skill.isin(NO_LABOUR_SKILLS),
-            }
-        ).groupby("household_id")
-        able, unable = per["able"].any(), per["unable"].all()
-        known = ids.isin(able.index)
-        has_labour = has_labour.where(~known, ids.map(able).fillna(False).astype(bool))
-        no_labour = no_labour.where(~known, ids.map(unable).fillna(False).astype(bool))
-    previous_income = pd.Series(np.nan, index=hh.index)
+        at = _positions(ids, _arrow(members["household_id"]))
+        kept = at >= 0
+        at = at[kept]
+        rows = np.bincount(at, minlength=n)[first]
+        able = np.bincount(at, members["labor_skill"].isin(LABOUR_SKILLS).to_numpy()[kept], n)
+        unable = np.bincount(at, members["labor_skill"].isin(NO_LABOUR_SKILLS).to_numpy()[kept], n)
+        has_labour = np.where(rows > 0, able[first] > 0, has_labour)
+        no_labour = np.where(rows > 0, unable[first] == rows, no_labour)
+    previous_income = np.full(n, np.nan)
     if previous is not None and len(previous):
-        prev = pd.to_numeric(
-            previous.set_index("household_id")["income_per_capita"], errors="coerce"
-        )
-        previous_income = ids.map(prev).astype(float)
-    oldest = pd.Series(pd.NaT, index=hh.index, dtype="datetime64[ns]")
-    old_count = pd.Series(0, index=hh.index)
+        prev = pd.to_numeric(previous["income_per_capita"], errors="coerce").to_numpy(float)
+        at = _positions(ids, _arrow(previous["household_id"]))
+        kept = at >= 0
+        previous_income[at[kept]] = prev[kept]
+        previous_income = previous_income[first]
+    oldest = np.full(n, np.iinfo(np.int64).max)
+    old_count = np.zeros(n, dtype=np.int64)
     if signals is not None and len(signals):
-        when = pd.to_datetime(signals["occurred_on"])
-        s = pd.DataFrame({"household_id": signals["household_id"], "when": when})
-        s = s[s["when"] <= on]
-        oldest = ids.map(s.groupby("household_id")["when"].min()).astype("datetime64[ns]")
-        late = s[s["when"] < on - pd.Timedelta(days=t.signal_days)]
-        old_count = ids.map(late.groupby("household_id").size()).fillna(0).astype(int)
+        when = pd.to_datetime(signals["occurred_on"]).to_numpy(dtype="datetime64[ns]")
+        at = _positions(ids, _arrow(signals["household_id"]))
+        kept = (at >= 0) & (when <= on.to_datetime64())
+        np.minimum.at(oldest, at[kept], when[kept].view(np.int64))
+        late = kept & (when < (on - pd.Timedelta(days=t.signal_days)).to_datetime64())
+        old_count = np.bincount(at[late], minlength=n)[first]
+        oldest = oldest[first]
+    oldest = np.where(oldest == np.iinfo(np.int64).max, np.iinfo(np.int64).min, oldest)
     return Facts(
         households=hh,
         month=month,
@@ -123,11 +127,11 @@ def facts(
         identified=pd.to_datetime(hh["identified_on"]),
         eliminated_on=pd.to_datetime(hh["eliminated_on"]),
         measures=hh["measures"].astype(object).fillna("").astype(str),
-        has_labour=has_labour.astype(bool),
-        no_labour=no_labour.astype(bool),
-        previous_income=previous_income,
-        oldest_signal=oldest,
-        signals_before=old_count,
+        has_labour=pd.Series(has_labour, index=hh.index),
+        no_labour=pd.Series(no_labour, index=hh.index),
+        previous_income=pd.Series(previous_income, index=hh.index),
+        oldest_signal=pd.Series(oldest.view("datetime64[ns]"), index=hh.index),
+        signals_before=pd.Series(old_count, index=hh.index),
     )
 
 
@@ -219,6 +223,7 @@ def evaluate(f: Facts, rules: tuple[str, ...] | None = None) -> pd.DataFrame:
     order and then by household."""
     parts = []
     hh = f.households
+    keys: dict[str, np.ndarray] | None = None
     for rule in RULES:
         if rules is not None and rule.id not in rules:
             continue
@@ -226,20 +231,18 @@ def evaluate(f: Facts, rules: tuple[str, ...] | None = None) -> pd.DataFrame:
         rows = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(rows):
             continue
-        part = hh.iloc[rows][["household_id", *UNIT_COLUMNS]].copy()
-        part.insert(0, "rule", rule.id)
-        part.insert(1, "severity", rule.severity)
-        frame = pd.DataFrame({k: v.iloc[rows].to_numpy() for k, v in evidence.items()})
-        part["evidence"] = (
-            [_plain(r) for r in frame.to_dict("records")]
-            if len(frame.columns)
-            else [{}] * len(rows)
-        )
-        parts.append(part)
+        if keys is None:
+            keys = {c: hh[c].to_numpy(dtype=object) for c in ("household_id", *UNIT_COLUMNS)}
+        values = [_plain_values(v.to_numpy()[rows]) for v in evidence.values()]
+        names = list(evidence)
+        part = {"rule": rule.id, "severity": rule.severity, **{c: k[rows] for c, k in keys.items()}}
+        part["evidence"] = [
+            dict(zip(names, r, strict=True)) for r in zip(*values, strict=True)
+        ] or [{} for _ in rows]
+        parts.append(pd.DataFrame(part, columns=list(HIT_COLUMNS)))
     if not parts:
         return pd.DataFrame(columns=list(HIT_COLUMNS))
-    out = pd.concat(parts, ignore_index=True)
-    return out[list(HIT_COLUMNS)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def evaluate_month(
@@ -258,23 +261,44 @@ def _const(f: Facts, value: float) -> pd.Series:
 
 
 def _iso(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), None)
+    """The dates as YYYY-MM-DD text (None for none), each distinct date formatted once."""
+    codes, uniques = pd.factorize(dates)
+    text = np.append(np.asarray(uniques.strftime("%Y-%m-%d"), dtype=object), None)
+    return pd.Series(text[codes], index=dates.index, dtype=object)
 
 
 def _dates(f: Facts) -> dict[str, pd.Series]:
     return {"identified_on": _iso(f.identified), "eliminated_on": _iso(f.eliminated_on)}
 
 
-def _plain(record: dict[str, Any]) -> dict[str, Any]:
-    """Evidence as JSON-ready values: no NaN, no numpy scalars."""
-    out: dict[str, Any] = {}
-    for k, v in record.items():
-        if v is None or (isinstance(v, float) and v != v):
-            out[k] = None
-        elif isinstance(v, np.integer):
-            out[k] = int(v)
-        elif isinstance(v, np.floating):
-            out[k] = float(v)
-        else:
-            out[k] = v
-    return out
+def _arrow(values: pd.Series) -> pa.Array:
+    """Identifiers as one Arrow text array (no copy when they are Arrow-backed already)."""
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.large_string())
+
+
+def _positions(keys: pa.Array, values: pa.Array) -> np.ndarray:
+    """The row of ``keys`` holding each of ``values`` (the first such row; -1 for none)."""
+    found = pc.index_in(values, value_set=keys, skip_nulls=True)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+def _plain_values(values: np.ndarray) -> list[Any]:
+    """A column of evidence as JSON-ready values: no NaN, no numpy scalars."""
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    if values.dtype.kind == "f":
+        return [None if v != v else v for v in values.tolist()]
+    return [_plain_value(v) for v in values]
+
+
+def _plain_value(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if v != v else float(v)
+    return v

@@ -2,35 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 from ..model import UPPER_LEVELS, Unit
-from .catalog import Thresholds
-from .evaluate import HIT_COLUMNS, evaluate_month
+from .evaluate import HIT_COLUMNS, UNIT_COLUMNS, evaluate_month
+
+# what the rules read of a month's households (no other column: the read is the cost)
+HOUSEHOLD_FIELDS = (
+    "household_id",
+    *UNIT_COLUMNS,
+    "category",
+    "income_per_capita",
+    "identified_on",
+    "eliminated",
+    "elimination_mode",
+    "eliminated_on",
+    "measures",
+    "risk_causes",
+    "labor_count",
+)
+# the rules that read the members, the previous snapshot, the department warnings
+MEMBER_RULES = ("eliminated_without_labour", "labour_without_development_measure")
+PREVIOUS_RULES = ("income_drop",)
+SIGNAL_RULES = ("signal_not_identified",)
 
 
 def check_month(
-    store, month: str, unit: Unit | None = None, rules: tuple[str, ...] | None = None
+    store,
+    month: str,
+    unit: Unit | None = None,
+    rules: tuple[str, ...] | None = None,
+    *,
+    household_ids: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """The rule hits of ``month`` (HIT_COLUMNS) inside ``unit`` (all units when None): the
     month's households, members and department warnings, the previous snapshot for the income
-    drop, under the month's policy (its year's lines)."""
+    drop, under the month's policy (its year's lines). ``household_ids``: only these
+    households are read and evaluated; ``rules``: only the inputs these rules read are read."""
+
+    def needs(some: tuple[str, ...]) -> bool:
+        return rules is None or any(r in rules for r in some)
+
     months = store.months()
     if month not in months:
         return pd.DataFrame(columns=list(HIT_COLUMNS))
+    ids = None if household_ids is None else sorted(set(household_ids))
     with store.engine.connect() as conn:
-        households = store.households_frame(month, conn)
-        members = store.member_skills(month, conn)
+        households = store.household_columns(conn, month, HOUSEHOLD_FIELDS, household_ids=ids)
+        members = (
+            store.member_skills(month, conn, household_ids=ids) if needs(MEMBER_RULES) else None
+        )
         lines = store.policies(conn, [month])[month].lines
         before = [m for m in months if m < month]
         previous = (
-            store.households_frame(before[-1], conn, columns=["household_id", "income_per_capita"])
-            if before
+            store.household_columns(
+                conn, before[-1], ["household_id", "income_per_capita"], household_ids=ids
+            )
+            if before and needs(PREVIOUS_RULES)
             else None
         )
-    signals = store.signals_frame()
+        signals = store.signal_dates(conn, household_ids=ids) if needs(SIGNAL_RULES) else None
     hits = evaluate_month(
-        households, month, lines, Thresholds(), members=members, signals=signals, previous=previous
+        households,
+        month,
+        lines,
+        store.policy(month).thresholds,
+        members=members,
+        signals=signals,
+        previous=previous,
     )
     if rules is not None:
         hits = hits[hits["rule"].isin(rules)]

@@ -167,6 +167,25 @@ class HouseholdRecords:
         cur.close()
         return frame
 
+    def household_columns(
+        self,
+        conn: Connection,
+        month: str,
+        columns: Sequence[str],
+        *,
+        household_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """``columns`` of one month's rows (of ``household_ids`` only, when given), by household
+        number, through the DB-API cursor: no regrading, values as the driver gives them (dates
+        as text on SQLite), much faster than ``households_frame`` at 10^5 rows."""
+        cols = [schema.households.c[c].name for c in columns]
+        select = f"SELECT {','.join(cols)} FROM households WHERE month = ?"
+        rows = fetch_rows(conn, self.is_postgis, select, [month], household_ids)
+        frame = pd.DataFrame.from_records(rows, columns=cols)
+        if household_ids is not None and "household_id" in cols:
+            frame = frame.sort_values("household_id", kind="stable", ignore_index=True)
+        return frame
+
     def has_households(self, conn: Connection) -> bool:
         """Whether any household of any month is stored."""
         h = schema.households
@@ -247,3 +266,38 @@ class HouseholdRecords:
             conn.execute(sa.select(h.c.month).where(h.c.month == month).limit(1)).first()
             is not None
         )
+
+
+_CHUNK = 5000
+
+
+def fetch_rows(
+    conn: Connection,
+    postgis: bool,
+    select: str,
+    args: Sequence[Any],
+    keys: Sequence[str] | None = None,
+    key_column: str = "household_id",
+) -> list[tuple]:
+    """The rows of ``select`` (a statement ending in a WHERE clause, ``?`` marking ``args``)
+    whose ``key_column`` is one of ``keys`` (all rows, ordered by it, when None), through the
+    DB-API cursor: much faster than ORM rows at 10^5 rows."""
+    select = select.replace("?", "%s") if postgis else select
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        if keys is None:
+            cur.execute(f"{select} ORDER BY {key_column}", list(args))
+            return cur.fetchall()
+        wanted = sorted({k for k in keys if k is not None})
+        if postgis:
+            cur.execute(f"{select} AND {key_column} = ANY(%s)", [*args, wanted])
+            return cur.fetchall()
+        rows: list[tuple] = []
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(part))
+            cur.execute(f"{select} AND {key_column} IN ({marks})", [*args, *part])
+            rows += cur.fetchall()
+        return rows
+    finally:
+        cur.close()

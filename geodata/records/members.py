@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import schema
+from .households import fetch_rows
 
 _CHUNK = 5000
 
@@ -65,14 +66,26 @@ class MemberRecords:
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
 
-    def member_skills(self, month: str, conn: Connection | None = None) -> pd.DataFrame:
-        """household_id and labor_skill of every member row of a month (for the rules)."""
-        m = schema.members
-        query = sa.select(m.c.household_id, m.c.labor_skill).where(m.c.month == month)
+    def member_skills(
+        self,
+        month: str,
+        conn: Connection | None = None,
+        *,
+        household_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """household_id and labor_skill of every member row of a month (of ``household_ids``
+        only, when given), for the rules; read through the DB-API cursor."""
+        cols = ["household_id", "labor_skill"]
+        select = "SELECT household_id, labor_skill FROM members WHERE month = ?"
+
+        def read(c: Connection) -> pd.DataFrame:
+            rows = fetch_rows(c, self.is_postgis, select, [month], household_ids)
+            return pd.DataFrame.from_records(rows, columns=cols)
+
         if conn is not None:
-            return pd.read_sql(query, conn)
+            return read(conn)
         with self.engine.connect() as c:
-            return pd.read_sql(query, c)
+            return read(c)
 
     def member_count(self, month: str | None = None) -> int:
         """Member rows stored (of a month)."""

@@ -5,6 +5,11 @@ household, with the status townships give it, kept across months.
 listed yet is a new problem (待核实) first seen that month; a listed one that still fires keeps its
 status and its first month; an open one (待核实 or 已核实) that no longer fires is closed as 已整改
 by the data. A problem closed by the data that fires again is listed anew.
+
+A problem listed (anew) is first seen in the first month of the unbroken run of loaded months
+in which its rule fired for the household, not simply the latest month: after a first load of a
+year of history its age is true. The earlier months are evaluated only for the households of
+such problems, one month back at a time while some of them still fire.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ OPEN = ("new", "confirmed")
 FIXED_BY_DATA = "数据已不再触发该规则 (no longer fired by the data)"
 UNIT_COLUMNS = ("grid_code", "village_code", "township_code", "county_code")
 _SYNCED = "problems_synced"
+_WHOLE_MONTH = 20_000  # more households than this to look back on: the whole month is read
 
 
 class ProblemRecords:
@@ -41,13 +47,58 @@ class ProblemRecords:
         if self.meta(_SYNCED) == token:
             return month
         hits = check_month(self, month)
+        first_seen = self._first_seen(month, self._listed_anew(hits))
         try:
-            self._write_problems(month, hits, token)
+            self._write_problems(month, hits, token, first_seen)
         except sa.exc.IntegrityError:
             pass  # another worker synced the same month at the same time: its list stands
         return month
 
-    def _write_problems(self, month: str, hits: pd.DataFrame, token: str) -> None:
+    def _listed_anew(self, hits: pd.DataFrame) -> set[tuple[str, str]]:
+        """The (rule, household) pairs of ``hits`` the list does not hold, or holds as closed
+        by the data: those it lists (anew)."""
+        p = schema.problems
+        with self.engine.connect() as conn:
+            held = {
+                (r.rule, r.household_id)
+                for r in conn.execute(
+                    sa.select(p.c.rule, p.c.household_id).where(
+                        sa.or_(
+                            p.c.status != "fixed", p.c.reason.is_(None), p.c.reason != FIXED_BY_DATA
+                        )
+                    )
+                ).all()
+            }
+        return set(zip(hits["rule"], hits["household_id"], strict=True)) - held
+
+    def _first_seen(self, month: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The first month of the unbroken run of loaded months up to ``month`` in which each
+        (rule, household) of ``keys`` fired: earlier months are evaluated (for those households
+        and rules only) while some of them still fire."""
+        first = dict.fromkeys(keys, month)
+        remaining = set(keys)
+        for earlier in reversed([m for m in self.months() if m < month]):
+            if not remaining:
+                break
+            households = {h for _, h in remaining}
+            hits = check_month(
+                self,
+                earlier,
+                rules=tuple(sorted({r for r, _ in remaining})),
+                household_ids=households if len(households) <= _WHOLE_MONTH else None,
+            )
+            remaining &= set(zip(hits["rule"], hits["household_id"], strict=True))
+            first.update(dict.fromkeys(remaining, earlier))
+        return first
+
+    def _write_problems(
+        self,
+        month: str,
+        hits: pd.DataFrame,
+        token: str,
+        first_seen: dict[tuple[str, str], str] | None = None,
+    ) -> None:
+        first_seen = first_seen or {}
         p = schema.problems
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         with self.write() as conn:
@@ -76,7 +127,7 @@ class ProblemRecords:
                         {
                             "rule": h.rule,
                             "household_id": h.household_id,
-                            "first_seen": month,
+                            "first_seen": first_seen.get(key, month),
                             "status": "new",
                             **row,
                         }
@@ -87,7 +138,7 @@ class ProblemRecords:
                             "b_rule": h.rule,
                             "b_hid": h.household_id,
                             **row,
-                            "first_seen": month,
+                            "first_seen": first_seen.get(key, month),
                             "status": "new",
                             "reason": None,
                             "changed_by": None,
@@ -156,6 +207,13 @@ class ProblemRecords:
         )
         with self.engine.connect() as conn:
             return {(r, s): int(n) for r, s, n in conn.execute(query).all()}
+
+    def open_problem_total(self, month: str) -> int:
+        """Open problems (待核实, 已核实) fired in ``month``, in every unit."""
+        p = schema.problems
+        query = sa.select(sa.func.count()).where(p.c.last_seen == month, p.c.status.in_(OPEN))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def set_problem_status(
         self, rule: str, household_id: str, status: str, reason: str | None, by: str | None

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from .. import schema
 from ..model import RECORD_LEVELS, Unit
+from .households import fetch_rows
 
 
 class SignalRecords:
@@ -52,6 +53,15 @@ class SignalRecords:
             return pd.read_sql(query, conn)
         with self.engine.connect() as c:
             return pd.read_sql(query, c)
+
+    def signal_dates(
+        self, conn: Connection, *, household_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """household_id and occurred_on of every department warning (of ``household_ids``
+        only, when given), for the rules; dates as the driver gives them."""
+        select = "SELECT household_id, occurred_on FROM signals WHERE 1 = 1"
+        rows = fetch_rows(conn, self.is_postgis, select, [], household_ids)
+        return pd.DataFrame.from_records(rows, columns=["household_id", "occurred_on"])
 
     def _signals_by_month(self, conn: Connection, months: Sequence[str]) -> dict[str, pd.DataFrame]:
         s = schema.signals
