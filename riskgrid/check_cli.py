@@ -15,7 +15,9 @@ from rich.table import Table as RichTable
 from geodata import StoreError
 from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS
 from geodata.checks.run import check_month
-from geodata.records.problems import OPEN, STATUSES
+from geodata.records.problem_counts import months_between
+from geodata.records.problems import OPEN
+from reports.problem_list import problem_rows, xlsx_bytes
 
 from .cli_common import DbOption, _fail, _settings, console, open_store
 
@@ -64,13 +66,20 @@ def check(
         for r in hits.itertuples(index=False)
     ]
     counts = hits.groupby("rule").size().to_dict() if len(hits) else {}
+    late_after = store.overdue_months(month)
+    opened = [p for p in problems if p["status"] in OPEN]
+    overdue = sum(months_between(p["first_seen"], month) >= late_after for p in opened)
     if out is not None:
-        _write_xlsx(out, problems)
+        names = {r["code"]: r for r in store.units_frame().to_dict("records")}
+        rows = problem_rows(hits.to_dict("records"), month, names)
+        out.write_bytes(xlsx_bytes(rows))
     if as_json:
         body = {
             "unit": {"code": target.code, "name": target.name, "level": target.level},
             "month": month,
             "counts": {r.id: int(counts.get(r.id, 0)) for r in RULES},
+            "open": len(opened),
+            "overdue": overdue,
             "problems": problems,
         }
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -87,6 +96,11 @@ def check(
                 table.add_row(escape(f"{r.title} {r.id}"), SEVERITY_LABELS[r.severity], f"{n:,}")
         table.add_row("合计 total", "", f"{len(problems):,}")
         console.print(table)
+        console.print(
+            f"未处理 open {len(opened):,} 条，逾期 overdue {overdue:,} 条"
+            f"（首次发现 {late_after} 个月后仍未处理）",
+            highlight=False,
+        )
         if out is not None:
             console.print(f"已写入 written: {escape(str(out))}", highlight=False)
     if any(p["severity"] == "error" and p["status"] in OPEN for p in problems):
@@ -108,23 +122,3 @@ def _problems(store, month: str, unit, rules: tuple[str, ...] | None) -> pd.Data
     if rules is not None:
         frame = frame[frame["rule"].isin(rules)]
     return frame.reset_index(drop=True)
-
-
-def _write_xlsx(path: Path, problems: list[dict]) -> None:
-    rows = [
-        {
-            "规则": RULES_BY_ID[p["rule"]].title,
-            "规则编号": p["rule"],
-            "级别": SEVERITY_LABELS[p["severity"]],
-            "户编号": p["household_id"],
-            "网格编码": p["grid_code"] or "未分配网格",
-            "状态": STATUSES[p["status"]],
-            "首次发现": p["first_seen"],
-            "依据": "；".join(f"{k}={v}" for k, v in p["evidence"].items()),
-        }
-        for p in problems
-    ]
-    columns = ["规则", "规则编号", "级别", "户编号", "网格编码", "状态", "首次发现", "依据"]
-    pd.DataFrame(rows, columns=columns).to_excel(
-        path, index=False, sheet_name="问题清单", engine="openpyxl"
-    )

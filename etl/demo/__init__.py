@@ -16,18 +16,19 @@ its Chinese headers:
 - a JSON summary of what was generated.
 
 Everything is drawn from one ``numpy`` generator seeded by ``seed``, in a fixed order, and the
-members, warnings and assignment from generators of their own (``[seed, k]``): the same seed
-gives byte-identical files, and both layouts hold the same households and figures. Names, ID
-numbers and telephone numbers are random: ID numbers carry a valid GB 11643 check digit but
-belong to no one.
+members, the planted problems, the warnings and the assignment from generators of their own
+(``[seed, k]``): the same seed gives byte-identical files, and both layouts hold the same
+households and figures. Names, ID numbers and telephone numbers are random: ID numbers carry a
+valid GB 11643 check digit but belong to no one.
 
 The generator is split by job: ``parameters`` (the county's figures), ``names`` and
 ``personal_numbers`` (invented names, ID and telephone numbers), ``km_frame`` and ``tiling`` (the
 kilometre frame and the exact partition of the county), ``apportion``, ``geography`` (townships,
 villages, grids), ``sites`` (resettlement), ``population``, ``incomes``, ``monitoring``,
-``months``, ``snapshots``, ``members`` (the families), ``national`` (the member-level export
-and the assignment table), ``signals`` (department warnings), ``files``, ``summary`` and
-``generate`` (the order of the draws).
+``months``, ``snapshots``, ``members`` (the families), ``planted`` (the problems of a county's
+list, planted in the monitored households), ``national`` (the member-level export and the
+assignment table), ``signals`` (department warnings), ``files``, ``summary`` and ``generate``
+(the order of the draws).
 """
 
 from __future__ import annotations

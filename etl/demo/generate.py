@@ -16,6 +16,7 @@ from .monitoring import _monitor
 from .months import _month_ordinal, _month_text
 from .national import MemberExport, _month_end, _write_assignments
 from .parameters import FILE_PREFIX
+from .planted import _plant
 from .population import _locate, _settle
 from .signals import _write_warnings
 from .sites import _resettle
@@ -96,18 +97,29 @@ def generate_demo(
     _write_sites(moved.sites, sites_path)
     month_list = [int(o) for o in range(end - months + 1, end + 1)]
     export, assignments_path, national = None, None, {}
-    if layout == "national":  # generators of their own: the draws above stay as they are
-        members = _build_members(
-            seed,
-            people.persons,
-            people.head_name,
-            people.id_number,
-            moved.labor,
-            moved.relocated,
-            monitored,
-            reference=np.datetime64(_month_end(end_month)),
-            latest=np.datetime64(f"{_month_text(month_list[0])}-01") - np.timedelta64(1, "D"),
-        )
+    # generators of their own: the draws above stay as they are. The members come from the
+    # households as drawn, the problems are planted after them (labour as either layout reads it)
+    members = _build_members(
+        seed,
+        people.persons,
+        people.head_name,
+        people.id_number,
+        moved.labor,
+        moved.relocated,
+        monitored,
+        reference=np.datetime64(_month_end(end_month)),
+        latest=np.datetime64(f"{_month_text(month_list[0])}-01") - np.timedelta64(1, "D"),
+    )
+    monitored = _plant(
+        seed,
+        monitored,
+        members,
+        moved.labor,
+        people.persons,
+        end=end,
+        monitoring_line=monitoring_line,
+    )
+    if layout == "national":
         export = MemberExport(members, geo.grids, people.grid_of, moved.employed)
         assignments_path = out_dir / f"{FILE_PREFIX}_assignments.csv"
         grid_code = geo.grids["grid_code"].to_numpy().astype(object)[people.grid_of]
@@ -137,7 +149,7 @@ def generate_demo(
         export=export,
     )
     warning_count = _write_warnings(
-        seed, month_list, people.household_id, people.id_number, monitored.households, warnings_path
+        seed, month_list, people.household_id, people.id_number, monitored, warnings_path
     )
     summary = _write_summary(
         summary_path,
