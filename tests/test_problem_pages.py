@@ -149,6 +149,11 @@ def test_the_store_filters_orders_and_pages_the_list(store: Store, tmp_path: Pat
     by_township = store.open_problems_by("township", unit, MONTH)
     assert by_township == opened.groupby("township_code").size().to_dict()
     assert sum(store.open_problems_by("grid", unit, MONTH).values()) == total
+    # a province that gives two months before a problem is overdue: none is yet
+    store.set_thresholds(2024, overdue_months=2)
+    store.sync_problems()
+    assert store.problem_summary(unit, MONTH)["overdue"] == 0
+    assert store.list_problems(unit, month=MONTH, statuses=OPEN, age="overdue")[1] == 0
 
 
 def test_the_excel_download_holds_every_filtered_row(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from ..checks.catalog import RULES
 from ..model import UPPER_LEVELS, Unit
 
 OPEN = ("new", "confirmed")
-DEFAULT_OVERDUE_MONTHS = 1
 RULE_RANK = {r.id: i for i, r in enumerate(RULES)}  # the catalog's order
 
 
@@ -40,10 +39,7 @@ class ProblemCounts:
 
     def overdue_months(self, month: str) -> int:
         """The month's policy threshold for 逾期 (overdue)."""
-        with self.engine.connect() as conn:
-            policy = self.policies(conn, [month])[month]
-        thresholds = getattr(policy, "thresholds", None)
-        return int(getattr(thresholds, "overdue_months", DEFAULT_OVERDUE_MONTHS))
+        return self.policy(month).thresholds.overdue_months
 
     def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
         """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per
