@@ -33,6 +33,7 @@ from geodata.access import (
 )
 from geodata.model import LEVELS
 from geodata.settings import Settings
+from geodata.timeliness import store_timeliness
 
 STORE_KEY = "RISKGRID_STORE"
 LOADERS_KEY = "RISKGRID_LOADERS"
@@ -100,6 +101,18 @@ class Loaders:
         """Open and overdue problems of a unit (not memoised: a status change is seen at
         once)."""
         return self.scoped.problem_counts(code)
+
+    def timeliness(self, code: str, month: str) -> dict[str, Any]:
+        """时效 of a unit and month (``geodata.timeliness``), cached by the data version and
+        the state of the problem list (its fixed share)."""
+        unit = self._checked(code)
+        self.scoped.problem_counts(unit.code)  # the list synced before it is read
+        stamp = self.store.problems_stamp()
+        return self.memo(
+            "timeliness",
+            (unit.code, month, stamp),
+            lambda: store_timeliness(self.store, unit, month),
+        )
 
     def problem_map_counts(self, level: str, code: str) -> dict[str, int]:
         """Open problems per unit of ``level`` inside ``code`` (not memoised)."""

@@ -38,6 +38,7 @@ from .rules_cli import rules as rules
 from .rules_cli import rules_app
 from .settings import Settings
 from .stats_cli import print_stats, stats
+from .timeliness_cli import timeliness
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -176,6 +177,7 @@ app.command()(migrate)
 app.command()(demo)
 app.command()(serve)
 app.command()(brief)
+app.command()(timeliness)
 
 _register_account_commands()
 

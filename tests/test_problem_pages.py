@@ -305,6 +305,21 @@ def test_counts_agree_on_unit_pages_the_wall_the_briefing_and_check(demo_db: str
             f"{opened:,} 条",
         ), code
     assert opened > 0
+    # the county page's 时效 panel shows what riskgrid timeliness prints
+    result = runner.invoke(cli, ["timeliness", "--unit", county_code, "--json", "--db", demo_db])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    with app.server.test_request_context("/"):
+        panel = props(by_id(unit_page.unit_layout(county_code, None), "unit-timeliness"))
+    for key, interval in (
+        ("signal", "signal_to_identification"),
+        ("measure", "identification_to_measure"),
+    ):
+        figures = printed[interval]
+        assert panel[f"data-{key}-n"] == str(figures["n"]) and figures["n"] > 0
+        assert panel[f"data-{key}-median"] == str(figures["median"])
+        assert panel[f"data-{key}-p90"] == str(figures["p90"])
+    assert panel["data-problems-found"] == str(printed["problems"]["found"])
     store.dispose()
 
 

@@ -33,6 +33,7 @@ from .. import (
 from ..data import Loaders, get_loaders, get_settings
 from ..maps import map_base
 from ..problem_panel import problems_panel
+from ..timeliness_panel import timeliness_panel
 from . import grid as grid_page
 
 DEFAULT_LEVEL = "grid"
@@ -165,10 +166,16 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
         ),
         tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
         *unassigned_note(unit, stats),
-        problems_panel(
-            loaders.problem_counts(unit.code),
-            unit.code if loaders.sees_households else None,
-            month=month,
+        html.Div(
+            [
+                problems_panel(
+                    loaders.problem_counts(unit.code),
+                    unit.code if loaders.sees_households else None,
+                    month=month,
+                ),
+                timeliness_panel(loaders.timeliness(unit.code, month)),
+            ],
+            className="rg-problem-row",
         ),
     ]
 

@@ -41,6 +41,14 @@ class ProblemCounts:
         """The month's policy threshold for 逾期 (overdue)."""
         return self.policy(month).thresholds.overdue_months
 
+    def problems_stamp(self) -> str:
+        """Changes whenever the problem list does (a sync or a status change): for caches of
+        figures that read it."""
+        p = schema.problems
+        with self.engine.connect() as conn:
+            n, changed = conn.execute(sa.select(sa.func.count(), sa.func.max(p.c.changed_at))).one()
+        return f"{n}:{changed}"
+
     def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
         """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per
         severity (the same counts everywhere they are shown)."""
