@@ -30,6 +30,7 @@ from etl.sites import load_sites
 from geodata import Store
 from geodata.model import RISK_COLORS
 from reports import briefing
+from reports.headline import BRIEFING_ROWS, headlines
 from riskgrid.cli import app
 from tests.browser_support import chromium
 from tests.factories import COUNTY, TOWNSHIP, county_file, load_tiny_grids, write_csv
@@ -314,6 +315,7 @@ def test_missing_font_is_an_error_not_boxes(monkeypatch, tiny):
 # ---------------------------------------------------------------------------------- PDF, deck
 def test_pdf_is_one_page_with_embedded_font_and_the_figures(tiny, tmp_path):
     import pypdf
+
     url, store, _, personal = tiny
     result = runner.invoke(
         app, ["brief", "--unit", COUNTY, "--format", "pdf", "--out", str(tmp_path), "--db", url]
@@ -370,21 +372,31 @@ def test_deck_has_one_titled_slide_per_unit(demo, tmp_path):
     label = f"{month[:4]}年{int(month[5:])}月"
     for slide, unit in zip(deck.slides, units, strict=True):
         assert slide.shapes.title.text == f"{unit.name} {label}"
+        # native parts, editable in PowerPoint or WPS: the map alone is a picture
         pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
         assert len(pictures) == 1
-        pic = pictures[0]
-        assert (pic.left, pic.top, pic.width, pic.height) == (
-            0,
-            0,
-            deck.slide_width,
-            deck.slide_height,
+        width, height = Image.open(io.BytesIO(pictures[0].image.blob)).size
+        assert abs(width / height - pictures[0].width / pictures[0].height) < 0.01
+        tables = {s.name: s.table for s in slide.shapes if s.has_table}
+        assert set(tables) == {"figures", "causes"}
+        cells = {
+            tables["figures"].cell(r, 0).text: tables["figures"].cell(r, 1).text
+            for r in range(1, len(tables["figures"].rows))
+        }
+        stats = store.stats(unit.code, month)
+        for h in headlines(stats, [k for row in BRIEFING_ROWS for k in row]):
+            assert cells[h.label] == (h.both or h.value), (unit.code, h.label)
+        assert cells["监测对象户数"] == (
+            f"{stats['monitored']['households']:,} 户 / {stats['monitored']['persons']:,} 人"
         )
-        assert Image.open(io.BytesIO(pic.image.blob)).size == (1920, 1080)
+        words = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        assert "防返贫动态监测简报" in words and "数据截至" in words
 
 
 # ---------------------------------------------------------------------------------- privacy, errors
 def test_no_household_name_or_id_in_any_output(tiny):
     import pypdf
+
     _, store, grids, personal = tiny
     assert len(personal) > 1000  # 1,950 household numbers, ID numbers, 15 names
     outputs = {
