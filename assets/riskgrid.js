@@ -3,7 +3,8 @@
  *
  * 1. Names on maps: MapLibre text layers need glyph files from a font server; offline that fails
  *    for any digit or Latin letter. So names are drawn as HTML over the map: the figure carries
- *    them in layout.meta.labels ({t: text, lon, lat, p: priority, c: class, dy: offset}); they are
+ *    them in layout.meta.labels ({t: text, lon, lat, p: priority, c: class, dy: offset, r: the
+ *    radius of the circle it names: tried above, below, right and left of it}); they are
  *    placed with map.project() on every move, and a label overlapping a higher-priority one or
  *    an obstacle (layout.meta.obstacles: {lon, lat, r: radius in px}, e.g. site circles) is
  *    hidden.
@@ -74,13 +75,20 @@
     var shown = 0;
     items.forEach(function (it) {
       var pt = map.project([it.lab.lon, it.lab.lat]);
-      var x = pt.x - it.w / 2;
-      var y = pt.y - it.h / 2 + (it.lab.dy || 0);
-      var box = [x - 2, y - 1, x + it.w + 2, y + it.h + 1];
-      var inside = box[0] >= 0 && box[1] >= 0 && box[2] <= width && box[3] <= height;
-      var free = inside && placed.every(function (o) {
-        return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3];
-      });
+      // a label beside a circle of radius r: above it, else below, right or left of it
+      var r = it.lab.r;
+      var offsets = r ? [[0, -(r + it.h / 2 + 2)], [0, r + it.h / 2 + 2],
+        [r + it.w / 2 + 4, 0], [-(r + it.w / 2 + 4), 0]] : [[0, it.lab.dy || 0]];
+      var free = false, x = 0, y = 0, box = null;
+      for (var k = 0; k < offsets.length && !free; k++) {
+        x = pt.x - it.w / 2 + offsets[k][0];
+        y = pt.y - it.h / 2 + offsets[k][1];
+        box = [x - 2, y - 1, x + it.w + 2, y + it.h + 1];
+        var inside = box[0] >= 0 && box[1] >= 0 && box[2] <= width && box[3] <= height;
+        free = inside && placed.every(function (o) {
+          return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3];
+        });
+      }
       if (free) {
         placed.push(box);
         shown += 1;

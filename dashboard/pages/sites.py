@@ -22,6 +22,7 @@ from .. import cards, links, map_figures, messages, page_frame, panels, routing,
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import geojson_url
 from ..maps import child_labels, unit_view
+from ..site_layout import spread
 
 URL_ID = "sites-url"
 
@@ -39,35 +40,63 @@ def register(app: dash.Dash) -> None:
 
 
 def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The home unit's (the county's) township outlines with the sites on them."""
-    county = loaders.unit(None)
-    assert county is not None
-    # the outlines the sites are drawn on: townships of a county, counties of a city or province
-    child = {"province": "county", "city": "county", "county": "township"}.get(county.level, county.level)
+    """The home unit's child outlines (a county's townships, a township's villages) with the
+    sites on them; sites that would cover one another at the map's zoom are spread on a ring
+    (``site_layout.spread``), a thin line leading back to each one's true place."""
+    home = loaders.unit(None)
+    assert home is not None
+    child = {"province": "county", "city": "county", "county": "township"}.get(
+        home.level, "village" if home.level == "township" else home.level
+    )
+    view = unit_view(loaders, home)
     sizes = map_figures.site_marker_values(sites)["marker"]["size"]
+    shown = spread([(s["lon"], s["lat"]) for s in sites], [z / 2 for z in sizes], view["zoom"])
+    placed = [{**s, "lon": lon, "lat": lat} for s, (lon, lat) in zip(sites, shown, strict=True)]
     site_labels = [
         {
-            "t": s["site_name"],
+            "t": short_name(s),
             "lon": s["lon"],
             "lat": s["lat"],
             "p": 1e6 + (s.get("relocated_persons") or 0),
             "dy": -round(size / 2 + 12),
+            "r": round(size / 2),
         }
-        for s, size in zip(sites, sizes, strict=True)
+        for s, size in zip(placed, sizes, strict=True)
     ]
-    township_labels = [{**lab, "c": "minor"} for lab in child_labels(loaders, county.code)]
-    return map_figures.sites_map_figure(
-        sites,
+    child_names = [{**lab, "c": "minor"} for lab in child_labels(loaders, home.code)]
+    fig = map_figures.sites_map_figure(
+        placed,
         outlines=[
-            map_figures.outline_layer(geojson_url(loaders, child, county.code), "#8a8a8a", 1),
-            map_figures.outline_layer(
-                geojson_url(loaders, county.level, county.code), "#111111", 2.2
-            ),
+            map_figures.outline_layer(geojson_url(loaders, child, home.code), "#8a8a8a", 1),
+            map_figures.outline_layer(geojson_url(loaders, home.level, home.code), "#111111", 2.2),
         ],
-        labels=site_labels + township_labels,
-        view=unit_view(loaders, county),
+        labels=site_labels + child_names,
+        view=view,
         tile_url=get_settings().tile_url,
     )
+    moved = [
+        (s, p)
+        for s, p in zip(sites, placed, strict=True)
+        if (s["lon"], s["lat"]) != (p["lon"], p["lat"])
+    ]
+    if moved:  # leader lines from the true places to the circles drawn aside
+        lon: list[float | None] = []
+        lat: list[float | None] = []
+        for s, p in moved:
+            lon += [s["lon"], p["lon"], None]
+            lat += [s["lat"], p["lat"], None]
+        fig["data"].append(
+            {
+                "type": "scattermap",
+                "mode": "lines",
+                "lon": lon,
+                "lat": lat,
+                "line": {"color": "#555555", "width": 1},
+                "hoverinfo": "skip",
+                "name": "",
+            }
+        )
+    return fig
 
 
 def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> html.Div:
@@ -121,8 +150,32 @@ def summary_cards(stats: dict[str, Any], sites: Sequence[dict[str, Any]]) -> htm
     )
 
 
-def sites_table(sites: Sequence[dict[str, Any]]) -> html.Table:
-    """One row per site; those below 100 % employment coverage flagged."""
+def short_name(site: dict[str, Any]) -> str:
+    """A site's label on the map: its name without the township in front and 安置点 at the end
+    (音德尔镇康居小区安置点 -> 康居小区), so that more labels fit; the hover has the full name."""
+    name = str(site["site_name"])
+    township = str(site.get("township_name") or "")
+    short = name[len(township) :] if township and name.startswith(township) else name
+    for tail in ("安置点", "安置区"):
+        if short.endswith(tail) and len(short) > len(tail):
+            short = short[: -len(tail)]
+    return short or name
+
+
+def site_link(site: dict[str, Any], month: str | None) -> Any:
+    """A site's name, a link to the page of its grid (else its village or township)."""
+    for level in ("grid", "village", "township"):
+        code = site.get(f"{level}_code")
+        if code:
+            return dcc.Link(
+                site["site_name"], href=links.unit_href({"level": level, "code": code}, month)
+            )
+    return site["site_name"]
+
+
+def sites_table(sites: Sequence[dict[str, Any]], month: str | None = None) -> html.Table:
+    """One row per site, its name a link to its grid's page; those below 100 % employment
+    coverage flagged."""
     header = tables.header_row(
         [
             "安置点",
@@ -152,7 +205,7 @@ def sites_table(sites: Sequence[dict[str, Any]]) -> html.Table:
         rows.append(
             html.Tr(
                 [
-                    html.Td(s["site_name"]),
+                    html.Td(site_link(s, month)),
                     html.Td(s.get("township_name") or "—"),
                     html.Td(fmt.num(s.get("relocated_households")), className="rg-num"),
                     html.Td(fmt.num(s.get("relocated_persons")), className="rg-num"),
@@ -211,7 +264,7 @@ def sites_layout(month: str | None) -> Component:
             ),
             panels.panel(
                 "安置点就业帮扶情况",
-                html.Div(sites_table(sites), id="sites-table"),
+                html.Div(sites_table(sites, resolved), id="sites-table"),
                 class_name="rg-panel rg-below",
             ),
         ],
@@ -238,7 +291,7 @@ def month_changed(
     county = loaders.unit(None)
     assert county is not None
     site_cards = summary_cards(loaders.stats(county.code, month), sites)
-    return (new_search, value, {"month": month}, patch, site_cards, sites_table(sites))
+    return (new_search, value, {"month": month}, patch, site_cards, sites_table(sites, month))
 
 
 def register_callbacks(app: dash.Dash) -> None:
