@@ -18,7 +18,7 @@ import assets
 from geodata import Lines, Store
 from geodata.settings import Settings, load_settings
 
-from . import auth, components, geo, pages, responses
+from . import auth, components, geo, page_status, pages, responses
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
 __all__ = ["ASSETS_DIR", "create_app"]
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     auth.init_auth(app, settings, store)  # deny by default: log-in, scope, 403
     geo.register(server)
     pages.register(app)
+    page_status.register(app)  # a page address naming nothing: 404 (after the log-in check)
     app.layout = auth.app_layout  # the shell of the logged-in user
     server.config[responses.CSP_KEY] = app  # the content-security policy hashes its inline scripts
     return app

@@ -192,6 +192,19 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+WALL_PATH = "/wall"
+WALL_ROLES = frozenset({"viewer"})  # the wall account: its start page is the map wall
+
+
+def landing(principal: Principal | None, target: str | None) -> str:
+    """Where to go after logging in: ``next`` when it names a page (:func:`safe_next`); with no
+    page named (``/``), the wall for a wall account (``viewer``), the dashboard otherwise."""
+    path = safe_next(target)
+    if path == "/" and principal is not None and principal.role in WALL_ROLES:
+        return WALL_PATH
+    return path
+
+
 # ---------------------------------------------------------------------- refusals
 def unauthorized_response(expired: bool = False) -> flask.Response:
     """No user: a page GET goes to the log-in page, anything else gets 401 and no data."""

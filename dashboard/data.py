@@ -286,6 +286,10 @@ class Loaders:
         """One household's record, masked unless ``unmask`` and the role may (a logged view)."""
         return self.scoped.household(household_id, month, unmask=unmask)
 
+    def household_history(self, household_id: str) -> list[dict[str, Any]]:
+        """One household's rows across the loaded months, newest first (a logged view)."""
+        return self.scoped.household_history(household_id)
+
     def check_household(self, household_id: str, month: str | None = None) -> bool:
         """Refuse (``AccessDenied``) a household outside the area or a role without households,
         without reading its record (for links and pre-checks); False for an unknown one. Its
@@ -294,7 +298,7 @@ class Loaders:
         return self.scoped.check_household(household_id, month)
 
     def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
-        """A grid's worker and phone number, the phone masked."""
+        """A grid's worker and phone number, the phone in full for the roles that see households, masked for viewer."""
         self._checked(grid_code)
         return self.scoped.grid_worker(grid_code)
 

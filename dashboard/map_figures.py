@@ -28,7 +28,12 @@ from .measures import Measure
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
 MAP_STYLE = "white-bg"
-MAP_SIZE = (760, 560)  # the map's usual size in pixels, to fit the view
+# The maps' sizes in pixels, to fit the view: the heights are the CSS heights of ``.rg-map`` and
+# ``.rg-map-small`` (assets/riskgrid.css); the width is the map panel's at a 1440-1600 px wide
+# window (wider windows show more around the unit, never less of it).
+MAP_SIZE = (820, 580)
+GRID_MAP_SIZE = (820, 430)
+FIT_PADDING = 10  # pixels kept free around the unit on each side
 
 
 # ---------------------------------------------------------------------- risk map
@@ -114,20 +119,30 @@ def _mercator_y(lat: float) -> float:
 
 
 def fit_view(
-    box: tuple[float, float, float, float] | None, size: tuple[int, int] = MAP_SIZE
+    box: tuple[float, float, float, float] | None,
+    size: tuple[int, int] = MAP_SIZE,
+    padding: float = FIT_PADDING,
 ) -> dict[str, Any]:
-    """Centre and zoom that show the whole box in a map of ``size`` pixels."""
+    """Centre and zoom that show the whole box in a map of ``size`` pixels, ``padding`` pixels
+    (or, below 1, that share of each side) kept free around it."""
     if box is None:
         return {"center": {"lon": 116.4, "lat": 39.9}, "zoom": 3}
     min_x, min_y, max_x, max_y = box
     width, height = size
+    if padding < 1:
+        width, height = width * (1 - 2 * padding), height * (1 - 2 * padding)
+    else:
+        width, height = width - 2 * padding, height - 2 * padding
+    width, height = max(width, 50), max(height, 50)
     span_x = max(max_x - min_x, 1e-4)
     span_y = max(_mercator_y(max_y) - _mercator_y(min_y), 1e-6)
     zoom_x = math.log2(width * 360 / (512 * span_x))
     zoom_y = math.log2(height * 2 * math.pi / (512 * span_y))
-    zoom = min(zoom_x, zoom_y) - 0.15
+    zoom = min(zoom_x, zoom_y) - 0.02  # rounding: never a pixel too large
+    mid_y = (_mercator_y(min_y) + _mercator_y(max_y)) / 2  # the box's middle on the screen
+    mid_lat = math.degrees(2 * math.atan(math.exp(mid_y)) - math.pi / 2)
     return {
-        "center": {"lon": round((min_x + max_x) / 2, 5), "lat": round((min_y + max_y) / 2, 5)},
+        "center": {"lon": round((min_x + max_x) / 2, 6), "lat": round(mid_lat, 6)},
         "zoom": round(max(zoom, 1.0), 2),
     }
 
@@ -182,6 +197,7 @@ def risk_map_figure(
     revision: str = "map",
     line_width: float = 0.4,
     geojson: str | None = None,
+    opacity: float = 0.92,
 ) -> dict[str, Any]:
     """The risk map: one choroplethmap trace of every unit in ``features``.
 
@@ -189,7 +205,7 @@ def risk_map_figure(
     (``features`` then only supplies the codes and names). ``outlines`` are line layers drawn
     over it (e.g. township and county outlines), ``labels`` the names written on the map by the
     overlay script: dicts with ``t`` (text), ``lon``, ``lat`` and ``p`` (priority: larger first
-    when labels collide).
+    when labels collide). ``opacity``: the fill's (lower to mute the colours under dots).
     """
     codes = feature_codes(features)
     z, custom = map_values(codes, figures_by_code, feature_names(features), how)
@@ -204,7 +220,7 @@ def risk_map_figure(
         "zmax": n - 0.5,
         "colorscale": how.colorscale(),
         "showscale": False,
-        "marker": {"line": {"color": "#ffffff", "width": line_width}, "opacity": 0.92},
+        "marker": {"line": {"color": "#ffffff", "width": line_width}, "opacity": opacity},
         "customdata": custom,
         "hovertemplate": HOVER_TEMPLATE,
         "name": "",

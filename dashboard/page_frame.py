@@ -11,7 +11,7 @@ import dash
 from dash import dcc, html
 
 from geodata.access import ROLES
-from geodata.model import CHILD_LEVEL, LEVEL_LABELS, Unit
+from geodata.model import CHILD_LEVEL, Unit, children_level_word
 from reports import fmt
 
 from .data import Loaders
@@ -62,7 +62,7 @@ def shell(loaders: Loaders) -> html.Div:
 
 def overview_label(loaders: Loaders) -> str:
     """The title of ``/``, the home unit's overview: 县域总览 for a county (and admin on one
-    county), 全省总览 / 全市总览 above it, 本乡镇总览 / 本村总览 below."""
+    county), 全省总览 / 全市总览 above it, 本乡镇总览 / 本村总览 (本社区总览 for a community) below."""
     principal = loaders.principal
     home = loaders.home() if principal is not None else None
     level = home.level if home is not None else "county"
@@ -70,7 +70,7 @@ def overview_label(loaders: Loaders) -> str:
         "province": "全省总览",
         "city": "全市总览",
         "township": "本乡镇总览",
-        "village": "本村总览",
+        "village": f"本{home.level_label}总览" if home is not None else "本村总览",
     }
     return labels.get(level, "县域总览")
 
@@ -186,10 +186,13 @@ def page_header(title: str, subtitle: str, crumbs: Any, month_control: Any = Non
     )
 
 
-def child_level_label(level: str) -> str | None:
-    """The name of the level below ``level`` (乡镇 below 县), None below the lowest."""
+def child_level_label(level: str, children: Sequence[Any] = ()) -> str | None:
+    """The name of the level below ``level`` (乡镇 below 县), None below the lowest; below a
+    township, of ``children`` (Units, unit dicts or ``children_stats`` rows): 村, 社区, or
+    村（社区） when villages and communities mix."""
     child = CHILD_LEVEL.get(level)
-    return LEVEL_LABELS[child] if child else None
+    units = [c.get("unit", c) if isinstance(c, dict) else c for c in children]
+    return children_level_word(child, units) if child else None
 
 
 def month_header(

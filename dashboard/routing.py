@@ -1,5 +1,6 @@
-"""Pages and the ways between them: registering a page at its address, and the callbacks that
-send the browser to another page through the app's ``dcc.Location`` (``page_frame.NAV_ID``).
+"""Pages and the ways between them: registering a page at its address (titled by the unit or
+household it shows, read through the user's scoped loaders), and the callbacks that send the
+browser to another page through the app's ``dcc.Location`` (``page_frame.NAV_ID``).
 
 A navigation callback stays thin: the page gives a plain function from the trigger's value and
 the page's context store to an address (None: stay), which reads nothing but the loaders.
@@ -7,6 +8,7 @@ the page's context store to an address (None: stay), which reads nothing but the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +16,15 @@ import dash
 from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
+from geodata.access import AccessDenied
+from geodata.model import Unit
+
+from .data import get_loaders
 from .page_frame import NAV_ID
 
 SITE_TITLE = "防返贫动态监测"  # after the page's own name in the browser's title
+
+log = logging.getLogger(__name__)
 
 
 def register_page(
@@ -25,18 +33,76 @@ def register_page(
     title: str,
     path: str,
     path_template: str | None = None,
+    *,
+    name: Callable[..., str | None] | None = None,
     **options: Any,
 ) -> None:
     """Register a page (``dash.register_page``) at ``path`` (or ``path_template``), titled
-    ``<title> · 防返贫动态监测``."""
+    ``<title> · 防返贫动态监测``; with ``name`` (a function of the path variables: the page's
+    unit or household, see ``unit_name``) titled ``<name> · 防返贫动态监测``, and ``<title> ·
+    防返贫动态监测`` where it gives None."""
     dash.register_page(
         module,
         path=path,
         path_template=path_template,
-        title=f"{title} · {SITE_TITLE}",
+        title=f"{title} · {SITE_TITLE}" if name is None else named_title(title, name),
         layout=layout,
         **options,
     )
+
+
+def named_title(neutral: str, name: Callable[..., str | None]) -> Callable[..., str]:
+    """A page title Dash computes from the path variables (``dash.register_page`` takes a
+    function for ``title``): ``name(**variables)``, or ``neutral`` when it gives None, is
+    refused or fails: a title never breaks a page, and never names what the user may not see."""
+
+    def title(**variables: Any) -> str:
+        try:
+            named = name(**variables)
+        except AccessDenied:
+            named = None  # outside the area: as unknown
+        except Exception as exc:  # a title is not worth a broken page
+            log.warning("page title of %s: %s: %s", variables, type(exc).__name__, exc)
+            named = None
+        return f"{named or neutral} · {SITE_TITLE}"
+
+    return title
+
+
+def _scoped_unit(code: str | None) -> Unit | None:
+    """The unit ``code`` through the current user's cached loaders: None when unknown;
+    ``AccessDenied`` outside the user's area (and without a user)."""
+    if not code or code == "none":
+        return None
+    return get_loaders().unit(code)
+
+
+def unit_name(code: str | None = None, **_: Any) -> str | None:
+    """The title of a unit's page: ``<name> · <level>`` (音德尔镇 · 乡镇); None when unknown or
+    outside the user's area."""
+    unit = _scoped_unit(code)
+    return f"{unit.name} · {unit.level_label}" if unit else None
+
+
+def grid_name(code: str | None = None, **_: Any) -> str | None:
+    """The title of a grid's page: ``<name> · 网格``; None for anything but a grid of the area."""
+    unit = _scoped_unit(code)
+    return f"{unit.name} · {unit.level_label}" if unit and unit.level == "grid" else None
+
+
+def problems_name(code: str | None = None, **_: Any) -> str | None:
+    """The title of a unit's problem list: ``<name> · 问题清单``."""
+    unit = _scoped_unit(code)
+    return f"{unit.name} · 问题清单" if unit else None
+
+
+def household_name(household_id: str | None = None, **_: Any) -> str | None:
+    """The title of a household's page: ``农户 <id>``, for a household of the area the user's
+    role may see (checked without reading its record); None otherwise."""
+    loaders = get_loaders()
+    if not household_id or household_id == "none" or not loaders.sees_households:
+        return None
+    return f"农户 {household_id}" if loaders.check_household(household_id) else None
 
 
 def go_to(href: str | None) -> str:

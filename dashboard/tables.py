@@ -14,9 +14,9 @@ from dash import dcc, html
 from geodata.model import (
     CATEGORY_LABELS,
     HOUSEHOLD_TYPES,
-    LEVEL_LABELS,
     RISK_COLORS,
     RISK_LABELS,
+    children_level_word,
     mask_id_number,
     mask_name,
 )
@@ -46,16 +46,34 @@ def risk_badge(level: str | None, done: bool = False) -> html.Span:
     )
 
 
+def red_per_hundred(figures: dict[str, Any]) -> float | None:
+    """Open red-risk households per 100 monitored households of a unit's stored figures (None
+    when it monitors none): tells units apart where the risk level is 红 for all of them."""
+    monitored = figures["monitored"]["households"]
+    if not monitored:
+        return None
+    return figures["open_by_level"]["red"]["households"] * 100 / monitored
+
+
+def per_hundred_text(value: float | None) -> str:
+    """A rate per hundred with one decimal (— for none)."""
+    return "—" if value is None else f"{value:.1f}"
+
+
 def ranking_table(children: Sequence[dict[str, Any]], month: str, level: str) -> html.Div:
-    """Child units ranked by clearance rate (persons), each row a link to the unit's page."""
-    word = LEVEL_LABELS[level]
+    """Child units ranked by clearance rate (persons), ties by 红色户/百户 (fewer first), each
+    row a link to the unit's page.
+    Below a township the header says 村, 社区, or 村（社区） when villages and communities mix."""
+    word = children_level_word(level, [c["unit"] for c in children])
 
     def key(c: dict[str, Any]) -> tuple:
         rate = c["clearance_rate"]["persons"]
+        red = red_per_hundred(c)
         return (
             rate is None,
             -(rate or 0),
-            c["open_by_level"]["red"]["households"],
+            red is None,
+            red or 0,
             c["unit"]["code"],
         )
 
@@ -63,12 +81,16 @@ def ranking_table(children: Sequence[dict[str, Any]], month: str, level: str) ->
     for rank, child in enumerate(sorted(children, key=key), start=1):
         unit = child["unit"]
         open_ = child["open_by_level"]
+        red = red_per_hundred(child)
         rows.append(
             html.Tr(
                 [
                     html.Td(str(rank), className="rg-num"),
                     html.Td(dcc.Link(unit["name"], href=unit_href(unit, month))),
-                    html.Td(risk_badge(child["risk_level"])),
+                    html.Td(
+                        per_hundred_text(red),
+                        className="rg-num rg-red-text" if red else "rg-num",
+                    ),
                     html.Td(fmt.num(child["monitored"]["households"]), className="rg-num"),
                     html.Td(fmt.num(child["monitored"]["persons"]), className="rg-num"),
                     html.Td(fmt.pct(child["clearance_rate"]["persons"]), className="rg-num"),
@@ -83,8 +105,8 @@ def ranking_table(children: Sequence[dict[str, Any]], month: str, level: str) ->
             )
         )
     header = header_row(
-        ["排名", word, "风险", "监测户", "监测人", "消除率（人）", "未消除红", "黄", "蓝"],
-        numeric={0, 3, 4, 5, 6, 7, 8},
+        ["排名", word, "红色户/百户", "监测户", "监测人", "消除率（人）", "未消除红", "黄", "蓝"],
+        numeric={0, 2, 3, 4, 5, 6, 7, 8},
     )
     return html.Div(
         [

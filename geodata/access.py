@@ -340,8 +340,40 @@ class ScopedStore(ProblemAccess):
         )
         return row
 
+    def household_history(self, household_id: str) -> list[dict[str, Any]]:
+        """A household's rows across every loaded month, newest first (month, household_type,
+        category, risk_level, income_per_capita, measures, eliminated, eliminated_on, and its
+        grid and village that month): no names or ID numbers. The checks of ``household``: a role
+        without households is refused (``RoleDenied``), a household outside the area too
+        (``AccessDenied``, logged); the months it lay outside the area (it moved in) are left
+        out. Empty for an unknown household. The look is written to the audit log."""
+        self._households_allowed(household_id)
+        rows = self.store.household_history(household_id)
+        if not rows:
+            return []
+        inside: dict[str | None, bool] = {}
+        for r in rows:
+            place = r["grid_code"] or r["village_code"]  # no grid: its village
+            if place not in inside:
+                unit = self.units.unit(place) if place else None
+                inside[place] = unit is not None and in_scope(self.principal, unit)
+        if not any(inside.values()):
+            log(self.store, self.principal, "denied", household_id, "history", self.address)
+            raise AccessDenied(f"无权查看该农户 (no access to household {household_id})")
+        rows = [r for r in rows if inside[r["grid_code"] or r["village_code"]]]
+        log(
+            self.store,
+            self.principal,
+            "view_household_history",
+            household_id,
+            f"{len(rows)} months {rows[-1]['month']}..{rows[0]['month']}",
+            self.address,
+        )
+        return rows
+
     def grid_worker(self, grid_code: str) -> tuple[str | None, str | None]:
-        """A grid's worker and phone, the phone masked."""
+        """A grid's worker and phone: in full for the roles that work with households (admin
+        down to village: they call the grid worker), name and phone masked for ``viewer``."""
         self.check(grid_code)
         u = schema.units
         with self.store.engine.connect() as conn:
@@ -350,8 +382,8 @@ class ScopedStore(ProblemAccess):
             ).first()
         worker, phone = (row.grid_worker, row.worker_phone) if row else (None, None)
         if not self.principal.sees_households:
-            worker = mask_name(worker)
-        return worker, mask_phone(phone)
+            return mask_name(worker), mask_phone(phone)
+        return worker, phone
 
     def log_export(self, what: str, target: str) -> None:
         log(self.store, self.principal, "export", target, what, self.address)

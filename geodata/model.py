@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # province (2-digit code) > city (4) > county (6) > township (9) > village or community (12) > grid
 LEVELS: tuple[str, ...] = ("province", "city", "county", "township", "village", "grid")
@@ -82,6 +84,9 @@ MEASURES: tuple[str, ...] = (
     "防贫保险",
 )
 VILLAGE_KINDS: tuple[str, ...] = ("村", "嘎查", "社区")
+# a village-level unit that is an urban community (社区, 居委会): its level word is 社区, not 村
+COMMUNITY_KINDS: tuple[str, ...] = ("社区", "居委会")
+COMMUNITY_WORD = "社区"
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -109,7 +114,43 @@ class Unit:
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[self.level]
+        """The word of its level: 社区 for a village-level urban community, else LEVEL_LABELS."""
+        return level_word(self.level, self.kind, self.name)
+
+    @property
+    def is_community(self) -> bool:
+        return self.level == "village" and is_community(self.kind, self.name)
+
+
+def is_community(kind: str | None, name: str | None = None) -> bool:
+    """Whether a village-level unit is an urban community: its kind (村类型) says 社区 or 居委会;
+    with no kind stored, its name ends with one of them (绰尔社区, 向阳居委会)."""
+    if kind:
+        return kind.strip() in COMMUNITY_KINDS
+    return bool(name) and name.strip().endswith(COMMUNITY_KINDS)  # type: ignore[union-attr]
+
+
+def level_word(level: str, kind: str | None = None, name: str | None = None) -> str:
+    """The level word shown for one unit: 社区 for a community at village level, else 村, 乡镇..."""
+    if level == "village" and is_community(kind, name):
+        return COMMUNITY_WORD
+    return LEVEL_LABELS[level]
+
+
+def children_level_word(level: str, units: Iterable[Mapping[str, Any] | Unit] = ()) -> str:
+    """The level word of a set of units of ``level`` (a ranking of a township's children): 村
+    or 社区 when all are one kind, 村（社区） when villages and communities are mixed."""
+    if level != "village":
+        return LEVEL_LABELS[level]
+    words = set()
+    for u in units:
+        get = u.get if isinstance(u, Mapping) else lambda k, u=u: getattr(u, k, None)
+        words.add(level_word(level, get("kind"), get("name")))
+    if words == {COMMUNITY_WORD}:
+        return COMMUNITY_WORD
+    if COMMUNITY_WORD in words:
+        return f"{LEVEL_LABELS[level]}（{COMMUNITY_WORD}）"
+    return LEVEL_LABELS[level]
 
 
 def level_of_code(code: str) -> str | None:

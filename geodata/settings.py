@@ -57,6 +57,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "RISKGRID_HOST", "127.0.0.1", str, "Address the dashboard listens on."),
     Setting("port", "RISKGRID_PORT", 8050, int, "Port the dashboard listens on."),
     Setting(
+        "threads",
+        "RISKGRID_THREADS",
+        8,
+        int,
+        "Threads of the dashboard's server (waitress: one process, on Linux and Windows alike).",
+    ),
+    Setting(
         "tile_url",
         "RISKGRID_TILE_URL",
         "",
@@ -165,6 +172,7 @@ class Settings:
     observation_line: float = 8122.0
     host: str = "127.0.0.1"
     port: int = 8050
+    threads: int = 8
     tile_url: str = ""
     cache_dir: str = ""
     login: bool = True

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from geodata import Store, StoreError
-from geodata.model import LEVEL_LABELS, RISK_COLORS, RISK_LABELS, Unit, check_month
+from geodata.model import RISK_COLORS, RISK_LABELS, Unit, check_month
 
 from .briefing_geometry import build_map
 from .briefing_model import BriefError, Briefing, Card
@@ -93,7 +93,7 @@ def build_briefing(store: Store, code: str, month: str | None = None) -> Briefin
         counts[risk if risk in counts else "none"] += 1
     counts["none"] += max(n_grids - len(grid_risk), 0)  # grids without households this month
 
-    parts = [f"{LEVEL_LABELS[unit.level]}级 {unit.code}"]
+    parts = [f"{unit.level_label}级 {unit.code}"]  # 社区级 for a community
     chain = store.lineage(unit.code)
     if len(chain) > 1:
         parts.append(" / ".join(u.name for u in chain))

@@ -139,6 +139,18 @@ _LAYERS_JS = r"""
   "use strict";
   var map = __MAP__;
   var data = __DATA__;
+  // Chinese controls: the zoom buttons' tooltips, and a metric scale in 米 / 公里 (Leaflet's own
+  // draws "5 km" and "5 mi"); _getRoundNum and _updateScale are those of the inlined Leaflet.
+  if (map.zoomControl) map.zoomControl.remove();
+  L.control.zoom({zoomInTitle: "放大", zoomOutTitle: "缩小"}).addTo(map);
+  var Scale = L.Control.Scale.extend({
+    _updateMetric: function (maxMeters) {
+      var meters = this._getRoundNum(maxMeters);
+      var label = meters < 1000 ? meters + " 米" : meters / 1000 + " 公里";
+      this._updateScale(this._mScale, label, meters / maxMeters);
+    }
+  });
+  new Scale({metric: true, imperial: false}).addTo(map);
   function node(tag, text, className) {
     var el = document.createElement(tag);
     if (text !== undefined) el.textContent = text;
@@ -317,7 +329,7 @@ def render_html(store: Store, code: str, month: str | None = None) -> str:
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         zoom_start=9,
-        control_scale=True,
+        control_scale=False,  # a metric scale in Chinese is added by _LAYERS_JS
         attribution_control=False,
         zoom_snap=0.25,
     )

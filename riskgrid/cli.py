@@ -3,14 +3,15 @@
 This module is the root app: it registers each command (one module a command or group:
 ``load_cli``, ``check_cli``, ``rules_cli``, ``stats_cli``, ``demo_cli``, ``brief_cli``,
 ``lines_cli``, ``users_cli``; the shared options and store in ``cli_common``) and holds
-``migrate`` and ``serve``, the dashboard and map wall server. Every name the commands had here
+``migrate`` and ``serve``, the dashboard and map wall server (waitress: ``riskgrid.server``).
+Every name the commands had here
 is still importable from here.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,6 +63,7 @@ __all__ = [
     "open_wall",
     "print_demo_users",
     "print_stats",
+    "run_server",
     "serve",
     "stats",
     "wall_url",
@@ -133,7 +135,9 @@ def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -
 
     for warning in exposure_warnings(settings):
         err.print(warning, style="yellow", highlight=False, markup=False)
-    url = f"http://{settings.host}:{settings.port}/"
+    host = settings.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    url = f"http://{host}:{settings.port}/"
     console.print(f"看板地址 dashboard at [bold]{url}[/bold]  (Ctrl+C 退出 to stop)")
     if settings.login:
         from dashboard.data import STORE_KEY
@@ -149,7 +153,29 @@ def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -
         console.print(f"大屏地址 map wall at [bold]{target}[/bold]  (轮播 tour: {target}?tour=1)")
         if not open_wall(target):
             console.print("请在大屏的浏览器中打开该地址 (open it in the wall's browser, F11 全屏)")
-    dash_app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    if settings.debug:  # a developer's machine: Flask's reloader and Dash's dev tools
+        err.print("[yellow]调试模式: 开发服务器, 勿在共用电脑上使用 (debug mode)[/yellow]")
+        dash_app.run(host=settings.host, port=settings.port, debug=True)
+        return
+    run_server(dash_app, settings)
+
+
+def run_server(dash_app: Any, settings: Settings) -> None:
+    """Serve ``dash_app`` with waitress (one process, ``settings.threads`` threads) until
+    Ctrl+C; a port that is taken is an error in Chinese, not a traceback."""
+    from .server import bind
+
+    try:
+        server = bind(dash_app.server, settings.host, settings.port, settings.threads)
+    except OSError as exc:
+        _fail(
+            f"无法监听 {settings.host}:{settings.port} (端口已被占用或地址不属于本机) "
+            f"cannot listen on {settings.host}:{settings.port}: {exc}"
+        )
+        return
+    console.print(f"服务程序 server: waitress, {settings.threads} 个线程 threads", highlight=False)
+    server.print_listen("Serving on http://{}:{}")  # waitress's log line, in English
+    server.run()
 
 
 def serve(
@@ -157,6 +183,13 @@ def serve(
         str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8050).")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Threads of the waitress server, one process (default 8, RISKGRID_THREADS).",
+        ),
+    ] = None,
     wall: Annotated[
         bool,
         typer.Option(
@@ -166,7 +199,7 @@ def serve(
     db: DbOption = None,
 ) -> None:
     """启动看板 Serve the dashboard."""
-    settings = _settings(db, host=host, port=port)
+    settings = _settings(db, host=host, port=port, threads=threads)
     open_store(settings)
     _serve(settings, wall=wall)
 

@@ -145,6 +145,10 @@ def log_in(page: Any, server: str, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
     page.click("#rg-login-submit")
+    if username == "wall":  # the wall's account lands on the map wall; then the office pages
+        page.wait_for_selector("#wall-map .js-plotly-plot[data-drawn='1']")
+        assert urlparse(page.url).path == "/wall"
+        page.goto(server + "/")
     page.wait_for_selector(".rg-page[data-unit] #map .js-plotly-plot[data-drawn='1']")
 
 

@@ -374,7 +374,9 @@ def test_briefing_button_downloads_the_units_briefing(small_app):
 def test_serve_wall_prints_the_wall_address(tiny_template, monkeypatch):
     ran: dict[str, Any] = {}
     opened: list[str] = []
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: ran.update(kw))
+    monkeypatch.setattr(
+        cli, "run_server", lambda dash_app, settings: ran.update(port=settings.port)
+    )
     monkeypatch.setattr(cli, "open_wall", lambda url: opened.append(url) or False)
     result = CliRunner().invoke(
         cli.app,

@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, dcc, html
 from dash.development.base_component import Component
 
-from geodata.model import RISK_COLORS, Unit, mask_name
+from geodata.model import RISK_COLORS, RISK_LABELS, Unit, mask_name
 from reports import fmt
 
 from .. import cards, links, map_figures, measures, messages, page_frame, panels, routing, tables
@@ -37,7 +37,9 @@ def layout(
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    routing.register_page("dashboard.pages.grid", layout, "网格", "/grid/none", "/grid/<code>")
+    routing.register_page(
+        "dashboard.pages.grid", layout, "网格", "/grid/none", "/grid/<code>", name=routing.grid_name
+    )
     register_callbacks(app)
 
 
@@ -56,63 +58,142 @@ def _monitored(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[category != ""]
 
 
-def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
-    """Households with a location as dots: open risks in their colour and larger, drawn on top;
-    the others small and grey. None when no household has a location."""
+RING_COLOR = "#1b2430"  # the dark ring under every household dot (scattermap has no marker line)
+GRID_FILL_OPACITY = 0.38  # the grids' fill, muted so a dot shows on a grid of its own colour
+LEVELS = ("blue", "yellow", "red")  # drawn in this order: red on top
+
+
+def household_level(record: dict[str, Any]) -> str | None:
+    """The level of a household's open risk (red, yellow, blue), None when none is open."""
+    if record.get("category") and not record.get("eliminated"):
+        level = record.get("risk_level")
+        return level if level in LEVELS else None
+    return None
+
+
+def _located(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if not {"lon", "lat"} <= set(frame.columns):
-        return None
-    located = frame.dropna(subset=["lon", "lat"])
-    if located.empty:
-        return None
-    rank = {"blue": 1, "yellow": 2, "red": 3}
-    records = []
-    for r in tables.records(located):
-        level = r.get("risk_level") if r.get("category") and not r.get("eliminated") else None
-        records.append((rank.get(level or "", 0), level, r))
-    records.sort(key=lambda item: item[0])
+        return []
+    return list(tables.records(frame.dropna(subset=["lon", "lat"])))
+
+
+def _dots(
+    records: list[dict[str, Any]], size: float, color: str, opacity: float = 1.0
+) -> dict[str, Any]:
     return {
         "type": "scattermap",
         "mode": "markers",
-        "lon": [r["lon"] for _, _, r in records],
-        "lat": [r["lat"] for _, _, r in records],
-        "customdata": [r["household_id"] for _, _, r in records],
+        "lon": [r["lon"] for r in records],
+        "lat": [r["lat"] for r in records],
+        "customdata": [r["household_id"] for r in records],
         "text": [
             fmt.plotly_text(f"{r['household_id']} {mask_name(r.get('head_name')) or ''}")
-            for _, _, r in records
+            for r in records
         ],
         "hovertemplate": "%{text}<extra></extra>",
-        "marker": {
-            "size": [11 if level else 6 for _, level, _ in records],
-            "color": [RISK_COLORS[level] if level else "#5f6b78" for _, level, _ in records],
-            "opacity": 0.95,
-        },
+        "marker": {"size": size, "color": color, "opacity": opacity},
         "name": "",
     }
+
+
+def household_traces(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Households with a location as dots: the others small and grey at the bottom, then the
+    open risks in their colour, blue, yellow, red on top, each on a slightly larger dark dot
+    (its ring) so that it shows on a grid of its own colour. Every trace carries the household
+    ids (``customdata``): a click opens the household whichever trace it reaches."""
+    by_level: dict[str | None, list[dict[str, Any]]] = {None: [], **{k: [] for k in LEVELS}}
+    for r in _located(frame):
+        by_level[household_level(r)].append(r)
+    traces = []
+    if by_level[None]:
+        traces.append(_dots(by_level[None], 6, "#5f6b78", 0.9))
+    for level in LEVELS:
+        if by_level[level]:
+            traces.append(_dots(by_level[level], 16, RING_COLOR))
+            traces.append(_dots(by_level[level], 11, RISK_COLORS[level]))
+    return traces
+
+
+def household_points(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The top trace of :func:`household_traces` (the most urgent dots), None when no household
+    has a location."""
+    traces = household_traces(frame)
+    return traces[-1] if traces else None
+
+
+def household_counts(frame: pd.DataFrame | None) -> dict[str, int]:
+    """Households with a location on the map by level (``none``: no open risk)."""
+    counts = {"red": 0, "yellow": 0, "blue": 0, "none": 0}
+    for r in _located(frame) if frame is not None else []:
+        counts[household_level(r) or "none"] += 1
+    return counts
+
+
+def household_legend(frame: pd.DataFrame | None) -> Component:
+    """The map's legend: the dots by level with their counts (``data-<level>``)."""
+    counts = household_counts(frame)
+    items = [html.Span("农户（有位置）", className="rg-legend-title")]
+    for level in ("red", "yellow", "blue"):
+        items.append(
+            html.Span(
+                [
+                    html.Span(
+                        className="rg-dot",
+                        style={"background": RISK_COLORS[level], "borderColor": RING_COLOR},
+                    ),
+                    html.Span(RISK_LABELS[level], className="rg-legend-label"),
+                    html.Span(f"{counts[level]:,}", className="rg-legend-count"),
+                ],
+                className="rg-legend-item",
+                **{"data-level": level},
+            )
+        )
+    items.append(
+        html.Span(
+            [
+                html.Span(className="rg-dot rg-dot-small", style={"background": "#5f6b78"}),
+                html.Span("无未消除风险", className="rg-legend-label"),
+                html.Span(f"{counts['none']:,}", className="rg-legend-count"),
+            ],
+            className="rg-legend-item",
+            **{"data-level": "none"},
+        )
+    )
+    return html.Div(
+        items,
+        className="rg-legend rg-dot-legend",
+        id="grid-household-legend",
+        **{f"data-{k}": str(v) for k, v in counts.items()},
+    )
 
 
 def grid_map(
     loaders: Loaders, unit: Unit, month: str, frame: pd.DataFrame | None
 ) -> dict[str, Any]:
-    """The grids of the grid's village coloured by risk, this grid outlined, households as dots."""
+    """The grids of the grid's village coloured by risk (muted), this grid outlined and fitted
+    with its neighbours around it, households as dots."""
     village = loaders.unit(unit.village_code) if unit.village_code else None
     base = map_base(loaders, village or unit, "grid")
     own = map_figures.outline_layer(geojson_url(loaders, "grid", unit.code), "#111111", 3.2)
     within = village.code if village else unit.code
+    box = map_figures.bounds(loaders.features("grid", unit.code)) or map_figures.bounds(
+        base["features"]
+    )
     fig = map_figures.risk_map_figure(
         base["features"],
         loaders.level_figures("grid", month, within),
         measures.RISK_MEASURE,
         outlines=[*base["outlines"], own],
         labels=base["labels"],
-        view=map_figures.fit_view(map_figures.bounds(base["features"]), (560, 420)),
+        view=map_figures.fit_view(box, map_figures.GRID_MAP_SIZE, padding=0.2),
         tile_url=get_settings().tile_url,
         revision=f"grid:{unit.code}",
         line_width=1,
         geojson=base["geojson"],
+        opacity=GRID_FILL_OPACITY,
     )
-    points = household_points(frame) if frame is not None else None
-    if points is not None:
-        fig["data"].append(points)
+    if frame is not None:
+        fig["data"].extend(household_traces(frame))
     return fig
 
 
@@ -162,6 +243,7 @@ def grid_layout(code: str | None, month: str | None, show: str | None = None) ->
         show or "",
         [
             grid_map_graph(loaders, unit, month, households),
+            household_legend(households),
             html.P("点击相邻网格可切换；圆点为有位置的农户。", className="rg-hint"),
         ],
         html.Div(
@@ -205,7 +287,7 @@ def grid_problems(loaders: Loaders, unit: Unit, month: str) -> Component:
 
 
 def grid_subtitle(loaders: Loaders, unit: Unit) -> str:
-    """网格 · code · 网格员 name and phone (masked by the ScopedStore)."""
+    """网格 · code · 网格员 name and phone (the phone masked for viewer by the ScopedStore)."""
     worker, phone = loaders.grid_worker(unit.code)
     text = f"网格 · {unit.code}"
     if worker or phone:

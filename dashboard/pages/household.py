@@ -4,7 +4,11 @@ The record is read through the user's ``ScopedStore``: a household outside the u
 any household for an account that may not see households (``viewer``), is refused (无权查看). Every
 look is written to the audit log (and to the logger ``riskgrid.access``: household number and
 month, no personal data). Roles that may see full names and ID numbers (admin, county) get a
-显示完整信息 link (``full=1``), itself logged as an unmasked view.
+显示完整信息 link (``full=1``) in the header, itself logged as an unmasked view.
+
+The heading is the head's name as the record gives it (王*华 家, masked), the household number in
+the subtitle; 风险等级 and 监测类别 are coloured badges; 历史记录 lists the household month by month
+(``ScopedStore.household_history``: checked and logged like the record, no names in it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import dash
 from dash import Input, dcc, html
 from dash.development.base_component import Component
 
-from geodata.model import RISK_LABELS, mask_id_number, mask_name
+from geodata.model import CATEGORY_LABELS, RISK_LABELS, mask_id_number, mask_name
 from reports import fmt
 
 from .. import links, messages, page_frame, routing, tables
@@ -41,7 +45,12 @@ def layout(
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
     routing.register_page(
-        "dashboard.pages.household", layout, "农户", "/household/none", "/household/<household_id>"
+        "dashboard.pages.household",
+        layout,
+        "农户",
+        "/household/none",
+        "/household/<household_id>",
+        name=routing.household_name,
     )
     register_callbacks(app)
 
@@ -102,40 +111,155 @@ def household_layout(household_id: str | None, month: str | None, full: bool = F
         html.Div([html.Dt(label), html.Dd(text)], className="rg-field")
         for label, text in household_fields(record, masked=not unmask)
     ]
-    toggle = None
-    if loaders.sees_unmasked:
-        href = links.with_month(
-            f"/household/{household_id}", resolved, full=None if unmask else "1"
-        )
-        toggle = html.P(
-            dcc.Link(
-                "隐藏完整信息" if unmask else "显示完整信息",
-                href=href,
-                id="rg-unmask",
-                className="rg-toggle",
-            ),
-            className="rg-hint",
-        )
+    head = record.get("head_name")  # masked by the ScopedStore unless unmask
+    title = f"{head} 家" if head else f"农户 {household_id}"
+    privacy = "完整个人信息，查看已记录" if unmask else "个人信息已脱敏，查看已记录"
+    history = loaders.household_history(household_id)
     return html.Div(
         [
             dcc.Store(id="household-ctx", data={"id": household_id, "month": resolved}),
-            page_frame.month_header(
-                loaders,
-                f"农户 {household_id}",
-                "完整个人信息，查看已记录" if unmask else "个人信息已脱敏，查看已记录",
-                lineage,
-                resolved,
-                "household-month",
-                tail=f"户 {household_id}",
+            page_frame.page_header(
+                title,
+                f"户编号 {household_id} · {privacy}",
+                page_frame.breadcrumb(lineage, resolved, f"户 {household_id}"),
+                html.Div(
+                    [
+                        unmask_toggle(loaders, household_id, resolved, unmask),
+                        page_frame.month_dropdown("household-month", loaders.months(), resolved),
+                    ],
+                    className="rg-header-controls",
+                ),
             ),
+            summary_strip(record),
             html.Dl(rows, className="rg-panel rg-fields"),
+            history_panel(history, household_id, resolved, unmask),
             members_panel(record.get("members") or []),
             signals_panel(record.get("signals") or []),
             problems_panel(loaders, household_id),
-            toggle,
         ],
         className="rg-page rg-household-page",
     )
+
+
+def unmask_toggle(
+    loaders: Loaders, household_id: str, month: str, unmask: bool
+) -> Component | None:
+    """显示完整信息 / 隐藏完整信息, for the roles that may see names and ID numbers in full."""
+    if not loaders.sees_unmasked:
+        return None
+    href = links.with_month(f"/household/{household_id}", month, full=None if unmask else "1")
+    return dcc.Link(
+        "隐藏完整信息" if unmask else "显示完整信息",
+        href=href,
+        id="rg-unmask",
+        className="rg-toggle rg-toggle-on" if unmask else "rg-toggle",
+        title="完整姓名和证件号码的查看会写入审计日志",
+    )
+
+
+def category_badge(record: dict[str, Any]) -> html.Span:
+    """监测类别 in its colour; a household not monitored: its household type, grey."""
+    category = record.get("category")
+    return html.Span(
+        tables.household_kind(record),
+        className=f"rg-cat rg-cat-{category if category in CATEGORY_LABELS else 'none'}",
+    )
+
+
+def risk_badge(record: dict[str, Any]) -> Component:
+    """风险等级 in its colour (faded, with 已消除, once eliminated); — when not monitored."""
+    level = record.get("risk_level") if record.get("category") else None
+    if level not in RISK_LABELS or level == "none":
+        return html.Span("—", className="rg-summary-value")
+    badge = tables.risk_badge(level, bool(record.get("eliminated")))
+    badge.children = f"{RISK_LABELS[level]}色"
+    badge.className += " rg-badge-lg"
+    badge.id = "household-risk"
+    return badge
+
+
+def summary_strip(record: dict[str, Any]) -> html.Div:
+    """The household at a glance: 风险等级 and 监测类别 badges, then persons, income and
+    whether the risk is eliminated."""
+
+    def item(label: str, value: Any, **kw: Any) -> html.Div:
+        return html.Div(
+            [html.Span(label, className="rg-summary-label"), value],
+            className="rg-summary-item",
+            **kw,
+        )
+
+    return html.Div(
+        [
+            item("风险等级", risk_badge(record)),
+            item("监测类别", category_badge(record), id="household-category"),
+            item(
+                "家庭人口",
+                html.Span(fmt.persons(record.get("persons")), className="rg-summary-value"),
+            ),
+            item(
+                "人均纯收入",
+                html.Span(fmt.yuan(record.get("income_per_capita")), className="rg-summary-value"),
+            ),
+            item(
+                "风险消除", html.Span(tables.eliminated_text(record), className="rg-summary-value")
+            ),
+        ],
+        className="rg-panel rg-household-summary",
+        id="household-summary",
+    )
+
+
+def history_panel(
+    history: list[dict[str, Any]], household_id: str, month: str, unmask: bool
+) -> Component:
+    """历史记录: the household month by month (the loaded months, newest first): category,
+    risk level, income per person, measures, eliminated; the month shown highlighted, each
+    month a link to the household's page in that month."""
+    body: list[Any] = [html.H3(f"历史记录（{len(history)} 个月）")]
+    rows = []
+    for r in history:
+        level = r.get("risk_level") if r.get("category") else None
+        current = r["month"] == month
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        dcc.Link(
+                            fmt.month_label(r["month"]),
+                            href=links.with_month(
+                                f"/household/{household_id}",
+                                r["month"],
+                                full="1" if unmask else None,
+                            ),
+                        )
+                    ),
+                    html.Td(tables.household_kind(r)),
+                    html.Td(
+                        tables.risk_badge(level, bool(r.get("eliminated")))
+                        if level in RISK_LABELS and level != "none"
+                        else "—"
+                    ),
+                    html.Td(fmt.yuan(r.get("income_per_capita")), className="rg-num"),
+                    html.Td(r.get("measures") or "—"),
+                    html.Td(tables.eliminated_text(r)),
+                ],
+                className="rg-row-current" if current else None,
+                **{"data-month": r["month"]},
+            )
+        )
+    if rows:
+        headers = ["月份", "监测类别", "风险等级", "人均纯收入", "帮扶措施", "风险消除"]
+        body.append(
+            html.Table(
+                [html.Thead(tables.header_row(headers, {3})), html.Tbody(rows)],
+                className="rg-table",
+                id="household-history-table",
+            )
+        )
+    else:
+        body.append(html.P("没有历史记录。", className="rg-hint"))
+    return html.Div(body, className="rg-panel rg-history", id="household-history")
 
 
 def problems_panel(loaders: Loaders, household_id: str) -> Component:

@@ -3,7 +3,8 @@
 The log-in page is the only page served without a user, so it is a self-contained HTML form: no
 Dash layout, no scripts, no assets, nothing of the data. The form carries a token kept in the
 session (no log-in CSRF); so does log-out, which is a POST. A right password starts a new
-session (``auth.start_session``) and goes on to ``next`` (a local path only); a failed attempt
+session (``auth.start_session``) and goes on to ``next`` (a local path only; with none, the wall
+account goes to ``/wall``: ``auth.landing``); a failed attempt
 shows one Chinese message whatever the reason (unknown name, wrong password, an address that
 must wait: ``geodata.accounts``). Every log-in, failure and log-out is in the audit log, with
 the reason.
@@ -98,7 +99,8 @@ def login_view() -> flask.Response:
         return flask.redirect("/")
     if flask.request.method == "GET":
         if current_user.is_authenticated:
-            return flask.redirect(auth.safe_next(flask.request.args.get("next")))
+            principal = getattr(current_user, "principal", None)
+            return flask.redirect(auth.landing(principal, flask.request.args.get("next")))
         note = "登录已过期，请重新登录。" if flask.request.args.get("expired") else None
         return render(note=note)
     form = flask.request.form
@@ -113,7 +115,7 @@ def login_view() -> flask.Response:
     except AuthError as exc:
         return render(error=str(exc), status=401)
     auth.start_session(principal)
-    return flask.redirect(auth.safe_next(form.get("next")))
+    return flask.redirect(auth.landing(principal, form.get("next")))
 
 
 def logout_view() -> flask.Response:
@@ -122,7 +124,9 @@ def logout_view() -> flask.Response:
     posts the form."""
     if not get_settings().login:
         return flask.redirect("/")
-    if flask.request.method != "POST" or not responses.form_token_ok(flask.request.form.get("csrf")):
+    if flask.request.method != "POST" or not responses.form_token_ok(
+        flask.request.form.get("csrf")
+    ):
         if not current_user.is_authenticated:
             return flask.redirect(auth.LOGIN_PATH)
         return responses.message_page("退出登录", "确定要退出登录吗？", 200, links=True)

@@ -1,7 +1,9 @@
 """The page for an address that names no page: a Chinese message, never a traceback.
 
-Dash shows the page registered under a module name ending in ``not_found_404`` for unknown paths.
-Unknown unit codes, households and months get the same message from their own pages.
+Dash shows the page registered under a module name ending in ``not_found_404`` for unknown paths
+(a client-side navigation). Loaded by address, an unknown path answers 404 with the same message
+as a plain page (``dashboard.page_status``). Unknown unit codes, households and months get the
+same message from their own pages.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from dash.development.base_component import Component
 
 from .. import components
 
+TITLE = "未找到该页面"
+DETAIL = "地址有误，请从县域总览进入。"
+
 
 def layout(**_: Any) -> Component:
     """The not-found page."""
-    return components.not_found("未找到该页面", "地址有误，请从县域总览进入。")
+    return components.not_found(TITLE, DETAIL)
 
 
 def register(app: dash.Dash) -> None:

@@ -48,7 +48,12 @@ def layout(
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
     routing.register_page(
-        "dashboard.pages.problems", layout, "问题清单", "/problems/none", "/problems/<code>"
+        "dashboard.pages.problems",
+        layout,
+        "问题清单",
+        "/problems/none",
+        "/problems/<code>",
+        name=routing.problems_name,
     )
     register_callbacks(app)
 

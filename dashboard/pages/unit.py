@@ -48,7 +48,14 @@ def layout(code: str | None = None, month: str | None = None, **_: Any) -> Compo
 
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
-    routing.register_page("dashboard.pages.unit", layout, "单位详情", "/unit/none", "/unit/<code>")
+    routing.register_page(
+        "dashboard.pages.unit",
+        layout,
+        "单位详情",
+        "/unit/none",
+        "/unit/<code>",
+        name=routing.unit_name,
+    )
     register_callbacks(app)
 
 
@@ -274,7 +281,8 @@ def unit_layout(code: str | None, month: str | None) -> Component:
             className="rg-map-wrap",
         ),
         html.P(
-            f"点击地图上的{page_frame.child_level_label(unit.level)}或排名表中的名称，进入下一级。",
+            f"点击地图上的{page_frame.child_level_label(unit.level, loaders.children_stats(unit.code, month))}"
+            "或排名表中的名称，进入下一级。",
             className="rg-hint",
         ),
     ]

@@ -222,6 +222,54 @@ class HouseholdRecords:
             graded = self._graded(conn, month, pd.DataFrame([dict(row._mapping)]))
         return {**dict(row._mapping), "risk_level": graded["risk_level"].iloc[0]}
 
+    def household_history(
+        self, household_id: str, months: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """One household's rows across the snapshot months (``months``; every loaded month when
+        None), newest first: month, grid_code, village_code, household_type, category,
+        risk_level (a blank one graded under each month's policy, as ``household`` grades it),
+        income_per_capita, measures, eliminated, eliminated_on. Only these columns are read, by
+        the primary key (month, household_id): on PostgreSQL one index look-up in each month's
+        partition."""
+        h = schema.households
+        months = list(self.months() if months is None else months)
+        if not months:
+            return []
+        cols = [
+            "month",
+            "grid_code",
+            "village_code",
+            "household_type",
+            "category",
+            "risk_level",
+            "risk_level_computed",
+            "risk_causes",
+            "income_per_capita",
+            "measures",
+            "eliminated",
+            "eliminated_on",
+        ]
+        query = (
+            sa.select(*[h.c[c] for c in cols])
+            .where(h.c.month.in_(months), h.c.household_id == household_id)
+            .order_by(h.c.month.desc())
+        )
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=cols)
+            if frame.empty:
+                return []
+            policies = self.policies(conn, sorted(set(frame["month"])))
+        graded = [
+            regrade(part, policies[month].lines)
+            for month, part in frame.groupby("month", sort=False)
+        ]
+        frame = pd.concat(graded).sort_values("month", ascending=False, kind="stable")
+        frame = frame.drop(columns=["risk_level_computed", "risk_causes"])
+        return [
+            {k: None if pd.isna(v) else v for k, v in row.items()}
+            for row in frame.astype(object).to_dict("records")
+        ]
+
     def household_keys(
         self,
         month: str,

@@ -1,0 +1,89 @@
+"""The production server of ``riskgrid serve``: waitress, one process with ``threads`` threads.
+
+waitress is pure Python and runs the same on the Linux and Windows PCs of county offices (no
+fork, no C extension). The sessions (database or ``RISKGRID_REDIS_URL``), the signing key file
+and the cache (``RISKGRID_CACHE_DIR``) are those of the app ``create_app`` built; the server only
+carries requests to it. Each request is logged on stderr, in English, as one access-log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["AccessLog", "bind", "listen_host", "setup_logging"]
+
+ACCESS_LOGGER = "riskgrid.access"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def listen_host(host: str) -> str:
+    """The address for the socket: ``[::1]`` -> ``::1``; an empty host listens everywhere."""
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host or "0.0.0.0"
+
+
+def setup_logging() -> None:
+    """waitress's own messages and the access log, on stderr at INFO (once)."""
+    for name in ("waitress", ACCESS_LOGGER):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not any(getattr(h, "_riskgrid", False) for h in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
+            handler._riskgrid = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+            logger.propagate = False
+
+
+class AccessLog:
+    """WSGI middleware: one line a request, ``ADDR "METHOD PATH PROTO" STATUS BYTES MS``. The
+    query string is left out (it may carry a household's id or a ``next`` address)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.log = logging.getLogger(ACCESS_LOGGER)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        seen: dict[str, Any] = {}
+
+        def logging_start_response(status: str, headers: list[tuple[str, str]], *exc: Any):
+            seen["status"] = status.split(" ", 1)[0]
+            seen["length"] = next((v for k, v in headers if k.lower() == "content-length"), "-")
+            return start_response(status, headers, *exc)
+
+        try:
+            return self.app(environ, logging_start_response)
+        finally:
+            self.log.info(
+                '%s "%s %s %s" %s %s %.0fms',
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD", "-"),
+                environ.get("PATH_INFO", "") or "/",
+                environ.get("SERVER_PROTOCOL", "-"),
+                seen.get("status", "500"),
+                seen.get("length", "-"),
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def bind(wsgi_app: Any, host: str, port: int, threads: int) -> Any:
+    """A waitress server bound to ``host:port`` (not yet serving: call ``.run()``); raises
+    ``OSError`` when the port is taken or the address is not this machine's."""
+    from waitress.server import create_server
+
+    setup_logging()
+    return create_server(
+        AccessLog(wsgi_app),
+        host=listen_host(host),
+        port=port,
+        threads=threads,
+        ident="riskgrid",
+        clear_untrusted_proxy_headers=True,
+    )
