@@ -12,14 +12,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from geodata import StoreError
 from geodata.checks import RULES, RULES_BY_ID, SEVERITY_LABELS
 from geodata.checks.run import check_month
 from geodata.records.problem_counts import months_between
 from geodata.records.problems import OPEN
 from reports.problem_list import problem_rows, xlsx_bytes
 
-from .cli_common import DbOption, _fail, _settings, console, open_store
+from .cli_common import DbOption, _fail, _settings, console, open_store, unit_and_month
 
 ERROR_EXIT = 3  # an open 错误-severity problem: for a script after each monthly load
 
@@ -42,16 +41,7 @@ def check(
     unknown = [r for r in rule or [] if r not in RULES_BY_ID]
     if unknown:
         _fail(f"没有该规则 (no such rule): {', '.join(unknown)}; riskgrid rules 列出所有规则")
-    try:
-        target = store.unit(unit) if unit else store.default_unit()
-        if target is None:
-            raise StoreError(f"未找到该单位 (no such unit): {unit}")
-        month = month or store.latest_month()
-        if month is None or month not in store.months():
-            raise StoreError(f"没有该月份的数据 (no data for month): {month}")
-    except StoreError as exc:
-        _fail(str(exc))
-        return
+    target, month = unit_and_month(store, unit, month)
     hits = _problems(store, month, target, tuple(rule) if rule else None)
     problems = [
         {

@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from geodata import Lines, Store
+from geodata import Lines, Store, StoreError, Unit
+from geodata.model import MONTH_RE
 
 from .settings import Settings, load_settings
 
@@ -40,3 +41,22 @@ def _fail(message: str, code: int = 1) -> None:
     """Print ``message`` (as text, never markup) as an error on stderr and exit with ``code``."""
     err.print(f"[red]错误 error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def unit_and_month(store: Store, unit: str | None, month: str | None) -> tuple[Unit, str]:
+    """The unit (the default unit when None) and the month YYYY-MM (the latest when None) a
+    command asks for; a clear Chinese error and exit 1 for an unknown unit, a malformed month
+    or one with no data."""
+    try:
+        target = store.unit(unit) if unit else store.default_unit()
+        if target is None:
+            raise StoreError(f"未找到该单位 (no such unit): {unit}")
+        if month is not None and not MONTH_RE.match(month):
+            raise StoreError(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
+        month = month or store.latest_month()
+        if month is None or month not in store.months():
+            raise StoreError(f"没有该月份的数据 (no data for month): {month}")
+    except StoreError as exc:
+        _fail(str(exc))
+        raise  # not reached: _fail exits
+    return target, month

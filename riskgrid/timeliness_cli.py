@@ -11,11 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from geodata import StoreError
-from geodata.model import MONTH_RE
 from geodata.timeliness import store_timeliness
 
-from .cli_common import DbOption, _fail, _settings, console, open_store
+from .cli_common import DbOption, _settings, console, open_store, unit_and_month
 
 
 def days_text(value: int | None) -> str:
@@ -38,18 +36,7 @@ def timeliness(
     """时效 Days from a department warning to identification and from identification to the
     first measure (median, 90th percentile), and the share of problems fixed, through a month."""
     store = open_store(_settings(db))
-    try:
-        target = store.unit(unit) if unit else store.default_unit()
-        if target is None:
-            raise StoreError(f"未找到该单位 (no such unit): {unit}")
-        if month is not None and not MONTH_RE.match(month):
-            raise StoreError(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
-        month = month or store.latest_month()
-        if month is None or month not in store.months():
-            raise StoreError(f"没有该月份的数据 (no data for month): {month}")
-    except StoreError as exc:
-        _fail(str(exc))
-        return
+    target, month = unit_and_month(store, unit, month)
     store.sync_problems()  # the problem list up to the latest month, as riskgrid check has it
     figures = store_timeliness(store, target, month)
     if as_json:
