@@ -8,7 +8,14 @@
  *    placed with map.project() on every move, and a label overlapping a higher-priority one or
  *    an obstacle (layout.meta.obstacles: {lon, lat, r: radius in px}, e.g. site circles) is
  *    hidden.
- * 2. "Map drawn" signal: after Plotly's plotly_afterplot, MapLibre's idle and dcc.Graph's event
+ * 2. Drill-down in the browser: a click on a unit page's map opens the page named for the
+ *    clicked shape in layout.meta.drill (code -> path), with the month of the page shown, and
+ *    starts fetching that page's grid geometry (layout.meta.next_geo, a URL with {code}) into
+ *    the browser's cache while Dash's router fetches the page: no round trip to find where a
+ *    click leads, and the geometry does not wait for the page.
+ * 3. A resized window resizes the maps (their dcc.Graph is not "responsive": it would redraw
+ *    the map at every change of the page's layout while it fills in).
+ * 4. "Map drawn" signal: after Plotly's plotly_afterplot, MapLibre's idle and dcc.Graph's event
  *    binding, the graph div gets data-drawn="1" and data-drawn-at (ms since navigation start),
  *    for tests and timings.
  */
@@ -154,10 +161,43 @@
     for (var i = 0; i < graphs.length; i += 1) attach(graphs[i]);
   }
 
+  var resizeTimer = null;
+  function resizeMaps() {
+    var graphs = document.querySelectorAll(".rg-map .js-plotly-plot");
+    for (var i = 0; i < graphs.length; i += 1) {
+      if (window.Plotly && graphs[i]._fullLayout) window.Plotly.Plots.resize(graphs[i]);
+    }
+  }
+
   function start() {
     new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
     scan();
+    window.addEventListener("resize", function () {
+      window.clearTimeout(resizeTimer);
+      resizeTimer = window.setTimeout(resizeMaps, 150);
+    });
   }
+
+  function drill(click, ctx, fig) {
+    var noUpdate = window.dash_clientside.no_update;
+    var point = click && click.points && click.points[0];
+    var meta = fig && fig.layout && fig.layout.meta;
+    var path = point && meta && meta.drill && meta.drill[point.location];
+    if (!path) return noUpdate;
+    var match = /^\/unit\/([0-9]+)$/.exec(path);
+    if (match && meta.next_geo) {
+      // read to the end: only a complete response is kept in the HTTP cache
+      fetch(meta.next_geo.replace("{code}", match[1]), { credentials: "same-origin" })
+        .then(function (response) { return response.arrayBuffer(); })
+        .catch(function () {});
+    }
+    return path + (ctx && ctx.month ? "?month=" + encodeURIComponent(ctx.month) : "");
+  }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.riskgrid = Object.assign(window.dash_clientside.riskgrid || {}, {
+    drill: drill,
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -18,7 +18,7 @@ import assets
 from geodata import Lines, Store
 from geodata.settings import Settings, load_settings
 
-from . import auth, components, geo, page_status, pages, responses
+from . import auth, components, geo, initial_page, page_status, pages, responses
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
 __all__ = ["ASSETS_DIR", "create_app"]
@@ -34,6 +34,7 @@ INDEX_STRING = """<!DOCTYPE html>
         {%favicon%}
         {%css%}
         <link rel="preload" as="script" href="{%plotly_js%}">
+        <!--rg-preload-->
     </head>
     <body>
         {%app_entry%}
@@ -58,6 +59,22 @@ def cache_config(settings: Settings) -> dict[str, Any]:
     return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600, "CACHE_THRESHOLD": 500}
 
 
+class RiskgridDash(dash.Dash):
+    """Dash, with an index page that preloads what its page will ask for
+    (``initial_page.preload_links``) and a layout written by orjson."""
+
+    def index(self, *args: Any, **kwargs: Any) -> str:
+        page = super().index(*args, **kwargs)
+        return page.replace(initial_page.PRELOAD_MARK, initial_page.preload_links(self), 1)
+
+    def serve_layout(self) -> Any:
+        """The layout as JSON, written by orjson (a page's layout holds its whole content and
+        map: Plotly's encoder walks it in Python, several times slower)."""
+        return self.backend.make_response(
+            initial_page.layout_json(self.get_layout()), mimetype="application/json"
+        )
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """A new dashboard app on the store named by ``settings.db``."""
     settings = settings or load_settings()
@@ -65,7 +82,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
     store.migrate()
     store.ensure_policy()
-    app = dash.Dash(
+    app = RiskgridDash(
         __name__,
         use_pages=True,
         pages_folder="",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from geodata.model import CATEGORY_LABELS
@@ -19,9 +20,22 @@ from reports.causes import TOP_CAUSES, top_causes
 
 from .map_figures import FONT_FAMILY
 
+# Plotly's default template, less its defaults for the ~40 trace types these charts do not use:
+# the same look, half the bytes of a chart, and faster to build.
+TEMPLATE = "riskgrid-charts"
+_base = pio.templates["plotly"]
+pio.templates[TEMPLATE] = go.layout.Template(
+    layout=_base.layout, data={"bar": _base.data.bar, "scatter": _base.data.scatter}
+)
+
+
+def _figure(*traces: Any) -> go.Figure:
+    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
+
 
 def _chart_layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
     settings: dict[str, Any] = {
+        "template": TEMPLATE,
         "height": height,
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
         "font": {"family": FONT_FAMILY, "size": 12, "color": "#333"},
@@ -42,7 +56,7 @@ def _horizontal_bars(
     height: int,
 ) -> go.Figure:
     """One horizontal bar per label, the first at the bottom, on a grid of whole counts."""
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
             x=values,
             y=labels,
@@ -59,7 +73,7 @@ def _horizontal_bars(
 
 def empty_chart(message: str, height: int = 220) -> go.Figure:
     """A chart area holding only a message (e.g. 无数据)."""
-    fig = go.Figure()
+    fig = _figure()
     fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#888"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -119,7 +133,7 @@ def trend_figure(trend: Sequence[dict[str, Any]], month: str | None = None) -> g
         None if t["clearance_rate"]["persons"] is None else t["clearance_rate"]["persons"] * 100
         for t in trend
     ]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = make_subplots(specs=[[{"secondary_y": True}]], figure=_figure())
     for bar in (
         _trend_bar(months, monitored, "监测人数", "#9fb6d8", "%{x} 监测 %{y:,} 人<extra></extra>"),
         _trend_bar(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import dash
 import flask
@@ -27,6 +28,29 @@ def geojson_url(loaders: Loaders, level: str, code: str) -> str:
     return dash.get_relative_path(f"/geojson/{level}/{code}.json") + f"?v={token}"
 
 
+def slim_collection(loaders: Loaders, level: str, code: str) -> dict[str, Any]:
+    """The outlines of ``level`` inside ``code`` with ids and geometry only (cached)."""
+
+    def slim() -> dict[str, Any]:
+        collection = loaders.features(level, code)
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "id": f["id"], "geometry": f["geometry"]}
+                for f in collection["features"]
+            ],
+        }
+
+    return loaders.memo("geojson-slim", (level, code), slim)
+
+
+def outline_source(loaders: Loaders, level: str, code: str) -> dict[str, Any]:
+    """The outlines a map draws as a line layer, carried IN its figure: a few shapes (the
+    unit, its townships or villages), so they arrive with the page in one response and are
+    drawn in the map's first draw instead of in a request (and a redraw) of their own."""
+    return slim_collection(loaders, level, code)
+
+
 def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
     """The FeatureCollection as compact JSON bytes (cached under the data version).
 
@@ -35,14 +59,7 @@ def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
     """
 
     def body() -> bytes:
-        collection = loaders.features(level, code)
-        slim = {
-            "type": "FeatureCollection",
-            "features": [
-                {"type": "Feature", "id": f["id"], "geometry": f["geometry"]}
-                for f in collection["features"]
-            ],
-        }
+        slim = slim_collection(loaders, level, code)
         return json.dumps(slim, separators=(",", ":")).encode()
 
     return loaders.memo("geojson", (level, code), body)

@@ -12,7 +12,8 @@ from geodata.model import CHILD_LEVEL, Unit
 
 from . import figures
 from .data import Loaders
-from .geo import geojson_url
+from .geo import geojson_url, outline_source
+from .links import unit_href
 
 
 def short_name(name: str, parent_name: str | None) -> str:
@@ -59,10 +60,10 @@ def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
     child = CHILD_LEVEL.get(unit.level)
     if child and level != child:
         outlines.append(
-            figures.outline_layer(geojson_url(loaders, child, unit.code), "#3a3a3a", 1.3)
+            figures.outline_layer(outline_source(loaders, child, unit.code), "#3a3a3a", 1.3)
         )
     outlines.append(
-        figures.outline_layer(geojson_url(loaders, unit.level, unit.code), "#111111", 2.4)
+        figures.outline_layer(outline_source(loaders, unit.level, unit.code), "#111111", 2.4)
     )
     return {
         "features": loaders.features(level, unit.code),
@@ -71,3 +72,33 @@ def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
         "labels": loaders.memo("labels", (unit.code,), lambda: child_labels(loaders, unit.code)),
         "view": unit_view(loaders, unit),
     }
+
+
+def map_geometry_urls(loaders: Loaders, unit: Unit) -> list[str]:
+    """The geometry the map of ``unit``'s page fetches by URL, for its index page to preload:
+    the grids inside it (the unit page's map shows grids first); a grid's page, the grids of
+    its village."""
+    within = unit.village_code if unit.level == "grid" and unit.village_code else unit.code
+    return [geojson_url(loaders, "grid", within)]
+
+
+def drill_targets(loaders: Loaders, unit: Unit, level: str) -> dict[str, str]:
+    """For the map of ``unit`` showing ``level``: each shape's code -> the page a click on it
+    opens (without the month), that of its ancestor one level below ``unit`` (a grid of the
+    county's map opens its township). The map's click is resolved in the browser from this
+    (``layout.meta.drill``, ``assets/riskgrid.js``), with no round trip; the page opened checks
+    the user's area as any address does. Cached per unit and level."""
+
+    def compute() -> dict[str, str]:
+        child = CHILD_LEVEL.get(unit.level)
+        units = loaders.units()
+        targets: dict[str, str] = {}
+        for code in (f["id"] for f in loaders.features(level, unit.code)["features"]):
+            node = units.get(code)
+            while node is not None and node["level"] != child:
+                node = units.get(node.get("parent_code") or "")
+            if node is not None and node.get("parent_code") == unit.code:
+                targets[code] = unit_href(node, None)
+        return targets
+
+    return loaders.memo("drill", (unit.code, level), compute)

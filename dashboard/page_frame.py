@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import dash
 from dash import dcc, html
 
 from geodata.access import ROLES
 from geodata.model import CHILD_LEVEL, Unit, children_level_word
 from reports import fmt
 
+from . import initial_page
 from .data import Loaders
 from .links import unit_href
 
@@ -54,7 +54,7 @@ def shell(loaders: Loaders) -> html.Div:
                 ],
                 className="rg-topbar",
             ),
-            html.Main(dash.page_container, className="rg-main"),
+            html.Main(initial_page.page_container(), className="rg-main"),
         ],
         className="rg-app",
     )

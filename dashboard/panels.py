@@ -16,15 +16,21 @@ def panel(title: str, *children: Any, class_name: str = "rg-panel") -> html.Div:
 
 def chart_panel(title: str, figure: Any, graph_id: str) -> html.Div:
     """A chart (a Plotly figure or its JSON) under its heading, without Plotly's mode bar."""
-    return panel(title, dcc.Graph(figure=figure, config={"displayModeBar": False}, id=graph_id))
+    return panel(
+        title,
+        dcc.Graph(figure=figure, config={"displayModeBar": False, "locale": "zh-CN"}, id=graph_id),
+    )
 
 
 def map_graph(graph_id: str, figure: dict[str, Any], class_name: str = "rg-map") -> dcc.Graph:
-    """A map: no mode bar, zoomed with the mouse wheel."""
+    """A map: no mode bar, zoomed with the mouse wheel. Drawn once at its panel's size, not
+    redrawn by every resize of the page as it fills in (``responsive=False``; a resized window
+    resizes it, ``assets/riskgrid.js``)."""
     return dcc.Graph(
         id=graph_id,
         figure=figure,
-        config={"displayModeBar": False, "scrollZoom": True},
+        responsive=False,
+        config={"displayModeBar": False, "scrollZoom": True, "locale": "zh-CN"},
         className=class_name,
     )
 

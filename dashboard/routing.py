@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from geodata.access import AccessDenied
 from geodata.model import Unit
 
+from . import initial_page
 from .data import get_loaders
 from .page_frame import NAV_ID
 
@@ -35,12 +36,17 @@ def register_page(
     path_template: str | None = None,
     *,
     name: Callable[..., str | None] | None = None,
+    preload: Callable[..., list[str]] | None = None,
     **options: Any,
 ) -> None:
     """Register a page (``dash.register_page``) at ``path`` (or ``path_template``), titled
     ``<title> · 防返贫动态监测``; with ``name`` (a function of the path variables: the page's
     unit or household, see ``unit_name``) titled ``<name> · 防返贫动态监测``, and ``<title> ·
-    防返贫动态监测`` where it gives None."""
+    防返贫动态监测`` where it gives None. ``preload`` (a function of the path variables and
+    query parameters) names the geometry URLs the page's map fetches, preloaded by its index
+    page (``initial_page.preload_links``)."""
+    if preload is not None:
+        initial_page.PRELOADS[module] = preload
     dash.register_page(
         module,
         path=path,

@@ -36,6 +36,8 @@ warnings of the window and the unit's problems, so the county takes well under a
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,6 +273,46 @@ def unit_membership(store, unit: Unit) -> Membership:
     return Membership(f"{unit.level}_code", frozenset([unit.code]))
 
 
+_SHARED: OrderedDict[tuple[str, str, str], tuple[pd.DataFrame, pd.DataFrame]] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_SHARED_SIZE = 4  # months (or data versions) kept
+
+
+def _shared_inputs(
+    store, month: str, last_month: str, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records every unit's figures of ``month`` read (households with an identification
+    date, department warnings of the window): read once per data version and month, kept for
+    the next unit (keyed by the version, so a load is seen at once; read-only frames)."""
+    key = (str(store.engine.url), store.data_version(), month)
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            _SHARED.move_to_end(key)
+            return _SHARED[key]
+    h, s = schema.households, schema.signals
+    # every record with an identification date, in pandas by unit: the latest of a household's
+    # records decides where it is now, so a unit filter in SQL would keep a household that left
+    # (and cost SQLite a second scan); a month bound only when later months are stored
+    query = sa.select(*[h.c[c] for c in HOUSEHOLD_FIELDS]).where(h.c.identified_on.is_not(None))
+    if month < last_month:
+        query = query.where(h.c.month <= month)
+    with store.engine.connect() as conn:
+        households = _frame(conn, query, HOUSEHOLD_FIELDS)
+        signals = _frame(
+            conn,
+            sa.select(*[s.c[c] for c in SIGNAL_FIELDS]).where(
+                s.c.occurred_on >= (start - pd.Timedelta(days=WARNING_WINDOW_DAYS)).date(),
+                s.c.occurred_on <= end.date(),
+            ),
+            SIGNAL_FIELDS,
+        )
+    with _SHARED_LOCK:
+        _SHARED[key] = (households, signals)
+        while len(_SHARED) > _SHARED_SIZE:
+            _SHARED.popitem(last=False)
+    return households, signals
+
+
 def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[str, Any]:
     """The timeliness figures of ``unit`` (a Unit or its code) and ``month`` (default: the
     latest) from the store, with the unit; reads only what the figures need."""
@@ -287,23 +329,9 @@ def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[
     start, _ = month_bounds(first_month)
     _, end = month_bounds(month)
     membership = unit_membership(store, unit)
-    h, s, p = schema.households, schema.signals, schema.problems
-    # every record with an identification date, in pandas by unit: the latest of a household's
-    # records decides where it is now, so a unit filter in SQL would keep a household that left
-    # (and cost SQLite a second scan); a month bound only when later months are stored
-    query = sa.select(*[h.c[c] for c in HOUSEHOLD_FIELDS]).where(h.c.identified_on.is_not(None))
-    if month < months[-1]:
-        query = query.where(h.c.month <= month)
+    households, signals = _shared_inputs(store, month, months[-1], start, end)
+    p = schema.problems
     with store.engine.connect() as conn:
-        households = _frame(conn, query, HOUSEHOLD_FIELDS)
-        signals = _frame(
-            conn,
-            sa.select(*[s.c[c] for c in SIGNAL_FIELDS]).where(
-                s.c.occurred_on >= (start - pd.Timedelta(days=WARNING_WINDOW_DAYS)).date(),
-                s.c.occurred_on <= end.date(),
-            ),
-            SIGNAL_FIELDS,
-        )
         problems = _frame(
             conn,
             sa.select(*[p.c[c] for c in PROBLEM_FIELDS]).where(

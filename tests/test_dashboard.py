@@ -142,12 +142,20 @@ def test_county_map_is_one_white_bg_choropleth_trace_of_every_grid(small):
     # township and county outlines drawn over the grids as line layers, township names as labels
     layers = fig["layout"]["map"]["layers"]
     assert [ly["type"] for ly in layers] == ["line", "line"]
-    assert [ly["source"].split("?")[0] for ly in layers] == [
-        "/geojson/township/152223.json",
-        "/geojson/county/152223.json",
-    ]
+    # carried in the figure (they arrive with the page, drawn in its first draw): the township
+    # outlines and the county's, exactly as served by URL
     client = app.server.test_client()
-    assert len(client.get(layers[0]["source"]).get_json()["features"]) == 3
+    township_url = trace["geojson"].replace("/grid/", "/township/")
+    county_url = trace["geojson"].replace("/grid/", "/county/")
+    assert layers[0]["source"] == client.get(township_url).get_json()
+    assert layers[1]["source"] == client.get(county_url).get_json()
+    assert len(layers[0]["source"]["features"]) == 3
+    # a click on a grid opens its township's page (resolved in the browser from the figure)
+    drill = fig["layout"]["meta"]["drill"]
+    assert set(drill) == set(trace["locations"])
+    for code, path in drill.items():
+        assert path == f"/unit/{store.unit(code).township_code}"
+    assert fig["layout"]["meta"]["next_geo"].startswith("/geojson/grid/{code}.json?v=")
     assert client.get("/geojson/grid/nope.json").status_code == 404
     assert client.get("/geojson/planet/152223.json").status_code == 404
     townships = {r["unit"]["name"] for r in store.children_stats(county.code, month)}

@@ -21,8 +21,8 @@ from reports import fmt
 
 from .. import cards, links, map_figures, measures, messages, page_frame, panels, routing, tables
 from ..data import Loaders, get_loaders, get_settings
-from ..geo import geojson_url
-from ..maps import map_base
+from ..geo import outline_source
+from ..maps import map_base, map_geometry_urls
 from ..problem_panel import problems_href
 from ..problem_table import problems_table
 
@@ -38,9 +38,22 @@ def layout(
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks on ``app``."""
     routing.register_page(
-        "dashboard.pages.grid", layout, "网格", "/grid/none", "/grid/<code>", name=routing.grid_name
+        "dashboard.pages.grid",
+        layout,
+        "网格",
+        "/grid/none",
+        "/grid/<code>",
+        name=routing.grid_name,
+        preload=preload,
     )
     register_callbacks(app)
+
+
+def preload(code: str | None = None, **_: Any) -> list[str]:
+    """The geometry URLs the grid's map fetches: the grids of its village."""
+    loaders = get_loaders()
+    unit = loaders.unit(code) if code else None
+    return map_geometry_urls(loaders, unit) if unit is not None else []
 
 
 def grid_households(unit: Unit, month: str) -> pd.DataFrame:
@@ -174,7 +187,7 @@ def grid_map(
     with its neighbours around it, households as dots."""
     village = loaders.unit(unit.village_code) if unit.village_code else None
     base = map_base(loaders, village or unit, "grid")
-    own = map_figures.outline_layer(geojson_url(loaders, "grid", unit.code), "#111111", 3.2)
+    own = map_figures.outline_layer(outline_source(loaders, "grid", unit.code), "#111111", 3.2)
     within = village.code if village else unit.code
     box = map_figures.bounds(loaders.features("grid", unit.code)) or map_figures.bounds(
         base["features"]

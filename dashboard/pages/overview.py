@@ -13,6 +13,7 @@ import dash
 from dash.development.base_component import Component
 
 from .. import messages, routing
+from . import unit as unit_page
 from .unit import unit_layout
 
 
@@ -24,4 +25,6 @@ def layout(month: str | None = None, **_: Any) -> Component:
 
 def register(app: dash.Dash) -> None:
     """Register the page on ``app`` (the callbacks are registered by ``unit``)."""
-    routing.register_page("dashboard.pages.overview", layout, "县域总览", "/", order=0)
+    routing.register_page(
+        "dashboard.pages.overview", layout, "县域总览", "/", order=0, preload=unit_page.preload
+    )

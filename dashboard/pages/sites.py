@@ -18,9 +18,19 @@ from dash.exceptions import PreventUpdate
 
 from reports import fmt
 
-from .. import cards, links, map_figures, messages, page_frame, panels, routing, tables
+from .. import (
+    cards,
+    initial_page,
+    links,
+    map_figures,
+    messages,
+    page_frame,
+    panels,
+    routing,
+    tables,
+)
 from ..data import Loaders, get_loaders, get_settings
-from ..geo import geojson_url
+from ..geo import outline_source
 from ..maps import child_labels, unit_view
 from ..site_layout import spread
 
@@ -67,8 +77,10 @@ def sites_map(loaders: Loaders, sites: Sequence[dict[str, Any]]) -> dict[str, An
     fig = map_figures.sites_map_figure(
         placed,
         outlines=[
-            map_figures.outline_layer(geojson_url(loaders, child, home.code), "#8a8a8a", 1),
-            map_figures.outline_layer(geojson_url(loaders, home.level, home.code), "#111111", 2.2),
+            map_figures.outline_layer(outline_source(loaders, child, home.code), "#8a8a8a", 1),
+            map_figures.outline_layer(
+                outline_source(loaders, home.level, home.code), "#111111", 2.2
+            ),
         ],
         labels=site_labels + child_names,
         view=view,
@@ -240,7 +252,7 @@ def sites_layout(month: str | None) -> Component:
         return html.Div(body, className="rg-page")
     return html.Div(
         [
-            dcc.Location(id=URL_ID, refresh=False),
+            dcc.Location(id=URL_ID, refresh=False, **initial_page.location_props()),
             dcc.Store(id="sites-ctx", data={"month": resolved}),
             page_frame.month_header(
                 loaders,

@@ -12,17 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from geodata.model import CHILD_LEVEL, LEVEL_LABELS, LEVELS, Unit
+from geodata.model import CHILD_LEVEL, LEVEL_LABELS, Unit
 
 from .. import (
     cards,
     chart_figures,
+    initial_page,
     links,
-    map_figures,
     measures,
     messages,
     page_frame,
@@ -30,13 +30,13 @@ from .. import (
     routing,
     tables,
 )
-from ..data import Loaders, get_loaders, get_settings
-from ..maps import map_base
+from ..data import Loaders, get_loaders
+from ..maps import map_geometry_urls
 from ..problem_panel import problems_panel
 from ..timeliness_panel import timeliness_panel
+from ..unit_map import DEFAULT_LEVEL, map_levels, map_update, unit_map
 from . import grid as grid_page
 
-DEFAULT_LEVEL = "grid"
 URL_ID = "unit-url"
 
 
@@ -55,75 +55,19 @@ def register(app: dash.Dash) -> None:
         "/unit/none",
         "/unit/<code>",
         name=routing.unit_name,
+        preload=preload,
     )
     register_callbacks(app)
 
 
-# ---------------------------------------------------------------------- plain functions
-def map_levels(unit: Unit) -> list[str]:
-    """The levels that can be shown on a unit's map: those below it."""
-    return list(LEVELS[LEVELS.index(unit.level) + 1 :])
-
-
-def unit_map(
-    loaders: Loaders, unit: Unit, level: str, measure: str | None, month: str
-) -> tuple[dict[str, Any], list[int]]:
-    """The full map figure of a unit and the legend's counts per colour class."""
-    base = map_base(loaders, unit, level)
-    how = measures.measure(measure)
-    stored = map_figures_of(loaders, unit, level, month, how)
-    fig = map_figures.risk_map_figure(
-        base["features"],
-        stored,
-        how,
-        outlines=base["outlines"],
-        labels=base["labels"],
-        view=base["view"],
-        tile_url=get_settings().tile_url,
-        revision=f"{unit.code}:{level}",
-        line_width=0.3 if (unit.level, level) == ("county", "grid") else 0.6,  # 973 small grids
-        geojson=base["geojson"],
-    )
-    return fig, measures.class_counts(fig["data"][0]["z"], how)
-
-
-def map_figures_of(
-    loaders: Loaders, unit: Unit, level: str, month: str, how: measures.Measure
-) -> dict[str, dict[str, Any]]:
-    """The stored figures of the map's units; coloured by the problem list, each with its
-    count of open problems (of the latest month) as ``open_problems``."""
-    stored = loaders.level_figures(level, month, unit.code)
-    if how.key != "problems":
-        return stored
-    counts = loaders.problem_map_counts(level, unit.code)
-    return {
-        code: {**figures, "open_problems": counts.get(code, 0)} for code, figures in stored.items()
-    }
-
-
-def map_update(
-    code: str, level: str, measure: str | None, month: str, *, full: bool
-) -> tuple[Any, Component]:
-    """The map's new figure (``full``: another level, new geometry) or a patch, and its legend."""
+def preload(code: str | None = None, **_: Any) -> list[str]:
+    """The geometry URLs the page's map fetches (its home unit's for None)."""
     loaders = get_loaders()
     unit = loaders.unit(code)
-    if unit is None or level not in map_levels(unit):
-        raise PreventUpdate
-    how = measures.measure(measure)
-    if full:
-        fig, counts = unit_map(loaders, unit, level, measure, month)
-        return fig, cards.map_legend(how, counts, level)
-    features = map_base(loaders, unit, level)["features"]
-    z, custom = map_figures.map_values(
-        map_figures.feature_codes(features),
-        map_figures_of(loaders, unit, level, month, how),
-        map_figures.feature_names(features),
-        how,
-    )
-    legend = cards.map_legend(how, measures.class_counts(z, how), level)
-    return map_figures.map_patch(z, custom, how), legend
+    return map_geometry_urls(loaders, unit) if unit is not None else []
 
 
+# ---------------------------------------------------------------------- plain functions
 def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
     """Where a click on the map of unit ``code`` leads: the clicked unit's ancestor one level
     below ``code`` (a township from the county's grid map), or None."""
@@ -140,12 +84,6 @@ def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
     if target is None or getattr(target, f"{unit.level}_code", None) != unit.code:
         return None
     return links.unit_href(target, month)
-
-
-def map_click_href(click: dict[str, Any] | None, ctx: dict[str, str]) -> str | None:
-    """Where a click on the map of the unit in ``ctx`` leads (:func:`drill_href`)."""
-    clicked = routing.clicked_point(click).get("location")
-    return drill_href(ctx["code"], clicked, ctx["month"])
 
 
 def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
@@ -288,7 +226,7 @@ def unit_layout(code: str | None, month: str | None) -> Component:
     ]
     return html.Div(
         [
-            dcc.Location(id=URL_ID, refresh=False),
+            dcc.Location(id=URL_ID, refresh=False, **initial_page.location_props()),
             dcc.Store(id="unit-ctx", data={"code": unit.code, "month": month}),
             page_frame.page_header(
                 unit.name,
@@ -401,4 +339,11 @@ def register_callbacks(app: dash.Dash) -> None:
         full = dash.ctx.triggered_id == "unit-level"
         return map_update(ctx["code"], level, measure, ctx["month"], full=full)
 
-    routing.navigate_on(app, Input("map", "clickData"), "unit-ctx", map_click_href)
+    app.clientside_callback(  # a click opens the next level down (assets/riskgrid.js)
+        ClientsideFunction("riskgrid", "drill"),
+        Output(page_frame.NAV_ID, "href", allow_duplicate=True),
+        Input("map", "clickData"),
+        State("unit-ctx", "data"),
+        State("map", "figure"),
+        prevent_initial_call=True,
+    )

@@ -160,6 +160,7 @@ def wall_layout(code: str | None, tour: bool = False) -> Component:
                             "scrollZoom": False,
                             "doubleClick": False,
                             "responsive": True,
+                            "locale": "zh-CN",
                         },
                         responsive=True,
                         className="rg-map wall-mapgraph",

@@ -18,7 +18,7 @@ from reports.headline import WALL, headlines, problem_headline
 
 from ... import components, figures
 from ...data import Loaders, get_settings
-from ...geo import geojson_url
+from ...geo import outline_source
 from ...maps import map_base
 from .ids import (
     BACKGROUND,
@@ -141,10 +141,10 @@ def wall_map(
     child = CHILD_LEVEL.get(unit.level)
     if child and child != "grid":
         outlines.append(
-            figures.outline_layer(geojson_url(loaders, child, unit.code), "#c8d3e0", 1.4)
+            figures.outline_layer(outline_source(loaders, child, unit.code), "#c8d3e0", 1.4)
         )
     outlines.append(
-        figures.outline_layer(geojson_url(loaders, unit.level, unit.code), "#ffffff", 2.6)
+        figures.outline_layer(outline_source(loaders, unit.level, unit.code), "#ffffff", 2.6)
     )
     tile_url = get_settings().tile_url
     fig = figures.risk_map_figure(

@@ -1,0 +1,248 @@
+"""Load test on loopback: locust sessions browsing the demo on the production server (waitress).
+
+Copies the SQLite database to a temporary directory, adds three accounts to the copy (county,
+township, and the wall's viewer), starts ``riskgrid serve`` on a free port of 127.0.0.1 with
+``--threads``, and runs ``benchmarks/locustfile.py`` headless in a child process: ``--users``
+sessions (spawned 5 a second) browsing for ``--minutes``, each logged in through the /login form
+(9 in 10 county or township, 1 in 10 the wall), ``--think`` seconds between actions. Then prints
+requests, failures, median and p95 per request type and for all data requests (everything but
+the static scripts and styles, fetched once a session), the failures locust saw, the server's
+5xx lines, and the figures against the target: 0 errors, p95 of data requests at most 300 ms.
+It asserts nothing.
+
+    python benchmarks/load_test.py [--db URL] [--users 30] [--minutes 3] [--threads 8]
+                                   [--think 1-3] [--no-login] [--keep]
+
+Needs locust (the ``bench`` extra) and the demo database: ``riskgrid demo --no-serve --db URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DB = "sqlite:////tmp/x/demo.db"
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+TYPES = [
+    "login",
+    "page",
+    "layout",
+    "dependencies",
+    "router",
+    "geojson",
+    "month callback",
+    "chained callback",
+    "initial callback",
+    "wall callback",
+]
+TARGET_P95_MS = 300.0
+WARM_UP_S = 30.0  # logging in and the server's cold caches; shown apart, not left out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def copy_db(url: str, work: Path) -> str:
+    """A SQLite URL's file copied into ``work`` (with its -wal/-shm); other URLs unchanged."""
+    if not url.startswith("sqlite:///"):
+        return url
+    source = Path(url.removeprefix("sqlite:///"))
+    target = work / source.name
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return f"sqlite:///{target}"
+
+
+def add_accounts(url: str) -> list[list[str]]:
+    """Accounts ``lt-county``, ``lt-township`` and ``lt-wall`` (viewer) with a random password,
+    bound to the store's county and its first township; 9 county/township sessions to 1 wall."""
+    import sqlalchemy as sa
+
+    from geodata import Store
+    from geodata.accounts import Users
+
+    store = Store(url)
+    with store.engine.connect() as conn:
+        county = conn.execute(
+            sa.text("SELECT code FROM units WHERE level = 'county' ORDER BY code LIMIT 1")
+        ).scalar_one()
+        township = conn.execute(
+            sa.text(
+                "SELECT code FROM units WHERE level = 'township' AND county_code = :c "
+                "ORDER BY code LIMIT 1"
+            ),
+            {"c": county},
+        ).scalar_one()
+    password = secrets.token_urlsafe(12)
+    users = Users(store)
+    for name, role, unit in [
+        ("lt-county", "county", county),
+        ("lt-township", "township", township),
+        ("lt-wall", "viewer", county),
+    ]:
+        if users.exists(name):
+            users.set_password(name, password)
+        else:
+            users.add(name, password, role, unit)
+    pattern = ["lt-county", "lt-township"] * 4 + ["lt-county", "lt-wall"]
+    return [[name, password] for name in pattern]
+
+
+def start_server(url: str, port: int, threads: int, work: Path, login: bool) -> subprocess.Popen:
+    env = dict(os.environ, RISKGRID_SECRET_KEY_FILE=str(work / "riskgrid.key"))
+    env["RISKGRID_LOGIN"] = "1" if login else "0"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "riskgrid.cli", "serve", "--db", url, "--port", str(port)]
+    cmd += ["--threads", str(threads)]
+    log = open(work / "server.log", "w", encoding="utf-8")  # noqa: SIM115 (the child's)
+    server = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"server exited ({server.returncode}); see {work / 'server.log'}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).close()
+            return server
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    sys.exit("server did not answer within 180 s")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank, as locust's report)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def row(label: str, times: list[float], failures: int) -> str:
+    if not times:
+        return f"{label:<22} {0:>9} {failures:>9} {'-':>10} {'-':>10} {'-':>10}"
+    return (
+        f"{label:<22} {len(times):>9} {failures:>9} {statistics.median(times):>10.0f} "
+        f"{pct(times, 95):>10.0f} {max(times):>10.0f}"
+    )
+
+
+def report(raw: list[list], work: Path, args: argparse.Namespace, seconds: float) -> None:
+    by_type: dict[str, list[float]] = {}
+    failed: dict[str, int] = {}
+    for name, ms, ok, _ in raw:
+        by_type.setdefault(name, []).append(ms)
+        failed[name] = failed.get(name, 0) + (not ok)
+    names = TYPES + sorted(set(by_type) - set(TYPES) - {"static"}) + ["static"]
+    data = [ms for name, ms, _, _ in raw if name != "static"]
+    data_failed = sum(1 for name, _, ok, _ in raw if name != "static" and not ok)
+    all_failed = sum(1 for _, _, ok, _ in raw if not ok)
+    start = min((at for *_, at in raw), default=0.0)
+    warm = [(ms, ok) for name, ms, ok, at in raw if name != "static" and at > start + WARM_UP_S]
+    print(
+        f"\nload test: {args.users} sessions, {args.minutes:g} min, waitress {args.threads} "
+        f"threads, log-in {'off' if args.no_login else 'on'}, think {args.think} s, "
+        f"{len(raw) / seconds:.1f} requests/s"
+    )
+    print(f"{'request type':<22} {'requests':>9} {'failures':>9} {'median ms':>10} ", end="")
+    print(f"{'p95 ms':>10} {'max ms':>10}")
+    print("-" * 75)
+    for name in names:
+        if name in by_type:
+            print(row(name, by_type[name], failed[name]))
+    print("-" * 75)
+    print(row("all data requests", data, data_failed))
+    label = f"  after the first {WARM_UP_S:.0f} s"
+    print(row(label, [ms for ms, _ in warm], sum(1 for _, ok in warm if not ok)))
+    failures_csv = work / "locust_failures.csv"
+    if failures_csv.exists():
+        with open(failures_csv, encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        for item in rows[:10]:
+            print(f"failure: {item['Occurrences']} x {item['Method']} {item['Name']}: ", end="")
+            print(item["Error"][:300])
+    errors = [
+        line.rstrip()
+        for line in (work / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        if "riskgrid.access" in line and '" 5' in line
+    ]
+    print(f"server 5xx responses: {len(errors)}")
+    for line in errors[:10]:
+        print(f"  {line}")
+    p95 = pct(data, 95) if data else float("nan")
+    print("\ntarget                              measured   verdict")
+    print(
+        f"errors (all requests) = 0           {all_failed:>8}   {'met' if not all_failed else 'MISSED'}"
+    )
+    print(
+        f"p95 of data requests <= {TARGET_P95_MS:.0f} ms     {p95:>8.0f}   "
+        f"{'met' if p95 <= TARGET_P95_MS else 'MISSED'}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=DEFAULT_DB, help="store URL (a SQLite file is copied)")
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--think", default="1-3", help="seconds between actions, MIN-MAX")
+    parser.add_argument("--no-login", action="store_true", help="RISKGRID_LOGIN=0")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="rg-loadtest-"))
+    server = None
+    try:
+        print(f"copying the database to {work} ...", flush=True)
+        url = copy_db(args.db, work)
+        accounts = [] if args.no_login else add_accounts(url)
+        port = free_port()
+        server = start_server(url, port, args.threads, work, not args.no_login)
+        host = f"http://127.0.0.1:{port}"
+        print(f"server at {host}; locust for {args.minutes:g} min ...", flush=True)
+        env = dict(os.environ, LT_ACCOUNTS=json.dumps(accounts), LT_RAW=str(work / "raw.json"))
+        env["LT_THINK"] = args.think.replace("-", ",")
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
+        cmd += ["-u", str(args.users), "-r", "5", "-t", f"{round(args.minutes * 60)}s"]
+        cmd += ["--host", host, "--csv", str(work / "locust"), "--only-summary"]
+        cmd += ["--stop-timeout", "10", "--logfile", str(work / "locust.log")]
+        started = time.time()
+        with open(work / "locust.out", "w", encoding="utf-8") as out:
+            subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+        seconds = time.time() - started
+        raw = json.loads((work / "raw.json").read_text(encoding="utf-8"))
+        server.terminate()
+        server.wait(timeout=30)
+        report(raw, work, args, seconds)
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+        for name in work.glob("*.db*"):
+            name.unlink()  # the copy of the database is large; logs and CSV stay with --keep
+        if args.keep:
+            print(f"logs and locust CSV in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The risk map of a unit's page: its figure (the units of one level inside the unit coloured by
+a measure, the child units outlined and named, where a click leads), the patch of a month or
+measure change, and the legend's counts. Plain functions of the cached loaders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
+
+from geodata.model import LEVELS, Unit
+
+from . import cards, map_figures, measures
+from .data import Loaders, get_loaders, get_settings
+from .geo import geojson_url
+from .maps import drill_targets, map_base
+
+DEFAULT_LEVEL = "grid"
+
+
+def map_levels(unit: Unit) -> list[str]:
+    """The levels that can be shown on a unit's map: those below it."""
+    return list(LEVELS[LEVELS.index(unit.level) + 1 :])
+
+
+def unit_map(
+    loaders: Loaders, unit: Unit, level: str, measure: str | None, month: str
+) -> tuple[dict[str, Any], list[int]]:
+    """The full map figure of a unit and the legend's counts per colour class."""
+    base = map_base(loaders, unit, level)
+    how = measures.measure(measure)
+    stored = map_figures_of(loaders, unit, level, month, how)
+    fig = map_figures.risk_map_figure(
+        base["features"],
+        stored,
+        how,
+        outlines=base["outlines"],
+        labels=base["labels"],
+        view=base["view"],
+        tile_url=get_settings().tile_url,
+        revision=f"{unit.code}:{level}",
+        line_width=0.3 if (unit.level, level) == ("county", "grid") else 0.6,  # 973 small grids
+        geojson=base["geojson"],
+    )
+    # a click drills down in the browser; the next page's grids are fetched as it opens
+    fig["layout"]["meta"]["drill"] = drill_targets(loaders, unit, level)
+    fig["layout"]["meta"]["next_geo"] = geojson_url(loaders, DEFAULT_LEVEL, "{code}")
+    return fig, measures.class_counts(fig["data"][0]["z"], how)
+
+
+def map_figures_of(
+    loaders: Loaders, unit: Unit, level: str, month: str, how: measures.Measure
+) -> dict[str, dict[str, Any]]:
+    """The stored figures of the map's units; coloured by the problem list, each with its
+    count of open problems (of the latest month) as ``open_problems``."""
+    stored = loaders.level_figures(level, month, unit.code)
+    if how.key != "problems":
+        return stored
+    counts = loaders.problem_map_counts(level, unit.code)
+    return {
+        code: {**figures, "open_problems": counts.get(code, 0)} for code, figures in stored.items()
+    }
+
+
+def map_update(
+    code: str, level: str, measure: str | None, month: str, *, full: bool
+) -> tuple[Any, Component]:
+    """The map's new figure (``full``: another level, new geometry) or a patch, and its legend."""
+    loaders = get_loaders()
+    unit = loaders.unit(code)
+    if unit is None or level not in map_levels(unit):
+        raise PreventUpdate
+    how = measures.measure(measure)
+    if full:
+        fig, counts = unit_map(loaders, unit, level, measure, month)
+        return fig, cards.map_legend(how, counts, level)
+    features = map_base(loaders, unit, level)["features"]
+    z, custom = map_figures.map_values(
+        map_figures.feature_codes(features),
+        map_figures_of(loaders, unit, level, month, how),
+        map_figures.feature_names(features),
+        how,
+    )
+    legend = cards.map_legend(how, measures.class_counts(z, how), level)
+    return map_figures.map_patch(z, custom, how), legend

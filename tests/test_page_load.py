@@ -1,0 +1,200 @@
+"""A page opened by its address comes in one round trip: its content in the layout, its geometry
+preloaded by the index page, its outlines in its figure, one draw; a click on the map drills
+down in the browser (issue 13, part 1). The speed itself is measured by
+``benchmarks/bench_page_load.py``; these tests check the request pattern that makes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from dash._utils import to_json
+
+from dashboard import create_app
+from geodata import Store
+from riskgrid.settings import Settings
+from tests import test_dashboard_support as support
+from tests.browser_support import chromium, serving
+
+DRAWN = "#map .js-plotly-plot[data-drawn='1']"
+# every afterplot of the unit page's map, with the time (the page's own hook, set before load)
+AFTERPLOTS = r"""
+(() => {
+  window.__afterplots = [];
+  new MutationObserver(() => {
+    const gd = document.querySelector('#map .js-plotly-plot');
+    if (gd && !gd.__counted && typeof gd.on === 'function') {
+      gd.__counted = true;
+      gd.on('plotly_afterplot', () => window.__afterplots.push(location.pathname));
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+
+@pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory) -> str:
+    return support.small_demo_db(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def app(small_demo_db: str) -> Any:
+    return create_app(Settings(db=small_demo_db, login=False))
+
+
+@pytest.fixture(scope="module")
+def place(small_demo_db: str) -> dict[str, str]:
+    store = Store(small_demo_db)
+    county = store.default_unit()
+    townships = [r["unit"]["code"] for r in store.children_stats(county.code, store.latest_month())]
+    township = townships[0]
+    grid = next(
+        f["id"]
+        for f in store.map_features("grid", county.code)["features"]
+        if store.unit(f["id"]).township_code == township
+    )
+    found = {
+        "county": county.code,
+        "township": township,
+        "grid": grid,
+        "village": store.unit(grid).village_code,
+        "month": store.latest_month(),
+    }
+    store.dispose()
+    return found
+
+
+def find(node: Any, component_id: str) -> dict[str, Any] | None:
+    """The component ``component_id`` in a layout's JSON."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node
+        for value in node.values():
+            hit = find(value, component_id)
+            if hit is not None:
+                return hit
+    elif isinstance(node, list):
+        for value in node:
+            hit = find(value, component_id)
+            if hit is not None:
+                return hit
+    return None
+
+
+def layout_of(client: Any, referer: str | None) -> dict[str, Any]:
+    headers = {"Referer": referer} if referer else {}
+    response = client.get("/_dash-layout", headers=headers)
+    assert response.status_code == 200
+    return json.loads(response.data)
+
+
+def test_the_layout_of_a_page_opened_by_address_holds_the_page(app: Any, place: dict) -> None:
+    client = app.server.test_client()
+    township, month = place["township"], place["month"]
+    address = f"/unit/{township}?month={month}"
+    layout = layout_of(client, f"http://localhost{address}")
+    content = find(layout, "_pages_content")
+    assert content is not None
+    page = content["props"]["children"]
+    assert page["props"]["data-unit"] == township and page["props"]["data-month"] == month
+    # the Locations know the address: mounting them reports no change, calls no callback
+    location = find(layout, "_pages_location")["props"]
+    assert (location["pathname"], location["search"]) == (f"/unit/{township}", f"?month={month}")
+    own = find(page, "unit-url")["props"]
+    assert (own["pathname"], own["search"]) == (f"/unit/{township}", f"?month={month}")
+    assert find(layout, "_pages_store")["props"]["data"]["title"].endswith("· 防返贫动态监测")
+    # the map's figure carries its outlines; its grids come by URL, preloaded by the index page
+    figure = find(page, "map")["props"]["figure"]
+    layers = figure["layout"]["map"]["layers"]
+    assert layers and all(isinstance(ly["source"], dict) for ly in layers)
+    geometry = figure["data"][0]["geojson"]
+    assert geometry.startswith(f"/geojson/grid/{township}.json?v=")
+    index = client.get(address).get_data(as_text=True)
+    preloads = re.findall(
+        r'<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)"', index
+    )
+    assert preloads == [geometry.replace("&", "&amp;")]
+    assert "async-graph.js" in index and "async-dropdown.js" in index
+    # written by orjson, the same JSON as Dash's own encoder
+    with app.server.test_request_context(
+        "/_dash-layout", headers={"Referer": f"http://localhost{address}"}
+    ):
+        assert json.loads(to_json(app.get_layout())) == layout
+
+
+@pytest.mark.parametrize(
+    "referer", [None, "http://elsewhere.example/unit/152223", "ftp://localhost/unit/152223"]
+)
+def test_without_the_address_the_router_fills_the_page(app: Any, referer: str | None) -> None:
+    layout = layout_of(app.server.test_client(), referer)
+    content = find(layout, "_pages_content")
+    assert "children" not in content["props"] or content["props"]["children"] is None
+    assert "pathname" not in find(layout, "_pages_location")["props"]
+
+
+def test_an_address_that_names_no_page_leaves_the_router_its_404(app: Any) -> None:
+    layout = layout_of(app.server.test_client(), "http://localhost/nope")
+    assert find(layout, "_pages_content")["props"].get("children") is None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
+    browser: Any, app: Any, place: dict
+) -> None:
+    township = place["township"]
+    with serving(app) as base:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        page.add_init_script(AFTERPLOTS)
+        requests: list[tuple[str, str, str | None]] = []
+        page.on("request", lambda r: requests.append((r.method, r.url, r.post_data)))
+        try:
+            page.goto(f"{base}/unit/{township}")
+            page.wait_for_selector(DRAWN)
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1000)
+            posts = [u for m, u, _ in requests if m == "POST"]
+            assert posts == []
+            paths = [urlsplit(u).path for m, u, _ in requests if urlsplit(u).hostname]
+            assert paths.count(f"/geojson/grid/{township}.json") == 1
+            assert not [p for p in paths if p.startswith("/geojson/") and "/grid/" not in p]
+            assert paths.count("/_dash-layout") == 1
+            assert page.evaluate("window.__afterplots") == [f"/unit/{township}"]
+
+            # a click on a grid of the township opens its village, resolved in the
+            # browser: the router's request, the next map's geometry, no server round trip
+            # to learn where the click leads
+            requests.clear()
+            page.evaluate(
+                """(code) => { const gd = document.querySelector('#map .js-plotly-plot');
+                  const i = gd.data[0].locations.indexOf(code);
+                  gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i,
+                    pointIndex: i, location: code}]}); }""",
+                place["grid"],
+            )
+            target = place["village"]
+            page.wait_for_selector(f"[data-unit='{target}'] {DRAWN}")
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("location.pathname") == f"/unit/{target}"
+            outputs = [
+                json.loads(body)["output"]
+                for m, url, body in requests
+                if m == "POST" and urlsplit(url).path == "/_dash-update-component"
+            ]
+            assert any("_pages_content" in o for o in outputs), outputs
+            assert not any("rg-nav" in o for o in outputs), outputs
+            fetched = [urlsplit(u).path for m, u, _ in requests if m == "GET"]
+            assert f"/geojson/grid/{target}.json" in fetched
+        finally:
+            context.close()
