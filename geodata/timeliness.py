@@ -127,11 +127,10 @@ def has_measure(measures: pd.Series) -> np.ndarray:
     return (text.notna() & (text != "")).to_numpy(dtype=bool)
 
 
-def identifications(
-    households: pd.DataFrame, membership: Membership, month: str, first_month: str
-) -> pd.DataFrame:
-    """household_id, identified_on of the households counted (see the module): their latest
-    record up to ``month`` with an identification date inside the loaded history and the unit."""
+def latest_identified(households: pd.DataFrame, month: str, first_month: str) -> pd.DataFrame:
+    """The latest record up to ``month`` of every household with an identification date, kept
+    where that date lies inside the loaded history (``first_month`` .. ``month``); its unit
+    codes and ``identified_on`` as a date."""
     start, _ = month_bounds(first_month)
     _, end = month_bounds(month)
     rows = households[(households["month"] <= month) & households["identified_on"].notna()]
@@ -139,13 +138,57 @@ def identifications(
         "household_id", keep="last"
     )
     on = _dates(latest["identified_on"])
-    keep = (on >= start).to_numpy() & (on <= end).to_numpy() & membership.mask(latest)
+    keep = (on >= start).to_numpy() & (on <= end).to_numpy()
+    latest = latest[keep].reset_index(drop=True)
+    latest["identified_on"] = on.to_numpy()[keep]
+    return latest
+
+
+def identifications(
+    households: pd.DataFrame, membership: Membership, month: str, first_month: str
+) -> pd.DataFrame:
+    """household_id, identified_on of the households counted (see the module): their latest
+    record up to ``month`` with an identification date inside the loaded history and the unit."""
+    latest = latest_identified(households, month, first_month)
+    keep = membership.mask(latest)
     return pd.DataFrame(
         {
             "household_id": latest["household_id"].to_numpy()[keep],
-            "identified_on": on.to_numpy()[keep],
+            "identified_on": latest["identified_on"].to_numpy()[keep],
         }
     ).reset_index(drop=True)
+
+
+def household_intervals(
+    households: pd.DataFrame, signals: pd.DataFrame, month: str, first_month: str
+) -> pd.DataFrame:
+    """Every household counted in ``month`` (of any unit: :func:`latest_identified`) with its
+    unit codes, ``signal_days`` and ``measure_days`` (NaN where it has none). A household's
+    intervals depend on its own records only, so a unit's figures are those of its rows."""
+    latest = latest_identified(households, month, first_month)
+    ident = latest[["household_id", "identified_on"]]
+    codes = [
+        c for c in ("grid_code", "village_code", "township_code", "county_code") if c in latest
+    ]
+    out = latest[["household_id", *codes]].copy()
+    ids = out["household_id"]
+    out["signal_days"] = ids.map(signal_days(ident, signals)).astype(float).to_numpy()
+    out["measure_days"] = ids.map(measure_days(ident, households, month)).astype(float).to_numpy()
+    return out
+
+
+def unit_intervals(intervals: pd.DataFrame, membership: Membership) -> dict[str, Any]:
+    """A unit's identified count and interval figures from :func:`household_intervals`."""
+    rows = intervals[membership.mask(intervals)]
+    helped = rows["measure_days"].dropna()
+    return {
+        "identified": len(rows),
+        "signal_to_identification": interval_figures(rows["signal_days"].dropna()),
+        "identification_to_measure": {
+            **interval_figures(helped),
+            "pending": len(rows) - len(helped),
+        },
+    }
 
 
 def signal_days(ident: pd.DataFrame, signals: pd.DataFrame) -> pd.Series:
@@ -230,20 +273,24 @@ def timeliness(
     earliest month of ``households``).
     """
     first_month = first_month or (str(households["month"].min()) if len(households) else month)
+    intervals = household_intervals(households, signals, month, first_month)
+    return from_intervals(intervals, problems, membership, month, first_month)
+
+
+def from_intervals(
+    intervals: pd.DataFrame,
+    problems: pd.DataFrame,
+    membership: Membership,
+    month: str,
+    first_month: str,
+) -> dict[str, Any]:
+    """The timeliness figures of a unit from :func:`household_intervals` of its month."""
     _, end = month_bounds(month)
-    ident = identifications(households, membership, month, first_month)
-    warned = signal_days(ident, signals)
-    helped = measure_days(ident, households, month)
     return {
         "month": month,
         "since": first_month,
         "through": end.strftime("%Y-%m-%d"),
-        "identified": len(ident),
-        "signal_to_identification": interval_figures(warned),
-        "identification_to_measure": {
-            **interval_figures(helped),
-            "pending": len(ident) - len(helped),
-        },
+        **unit_intervals(intervals, membership),
         "problems": problem_figures(problems, membership, month),
         "percentile_method": PERCENTILE_METHOD,
         "national_days": NATIONAL_DAYS,
@@ -273,18 +320,19 @@ def unit_membership(store, unit: Unit) -> Membership:
     return Membership(f"{unit.level}_code", frozenset([unit.code]))
 
 
-_SHARED: OrderedDict[tuple[str, str, str], tuple[pd.DataFrame, pd.DataFrame]] = OrderedDict()
+_SHARED: OrderedDict[tuple[str, ...], pd.DataFrame] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
-_SHARED_SIZE = 4  # months (or data versions) kept
+_SHARED_SIZE = 12  # months (or data versions) kept
 
 
-def _shared_inputs(
-    store, month: str, last_month: str, start: pd.Timestamp, end: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The records every unit's figures of ``month`` read (households with an identification
-    date, department warnings of the window): read once per data version and month, kept for
-    the next unit (keyed by the version, so a load is seen at once; read-only frames)."""
-    key = (str(store.engine.url), store.data_version(), month)
+def _shared_intervals(store, month: str, months: list[str], first_month: str) -> pd.DataFrame:
+    """:func:`household_intervals` of ``month`` over the whole store, computed once per data
+    version and month and kept for the next unit (keyed by the version, so a load is seen at
+    once; the frame is only read)."""
+    start, _ = month_bounds(first_month)
+    _, end = month_bounds(month)
+    last_month = months[-1]
+    key = (str(store.engine.url), store.data_version(), month, first_month)
     with _SHARED_LOCK:
         if key in _SHARED:
             _SHARED.move_to_end(key)
@@ -306,11 +354,12 @@ def _shared_inputs(
             ),
             SIGNAL_FIELDS,
         )
+    intervals = household_intervals(households, signals, month, first_month)
     with _SHARED_LOCK:
-        _SHARED[key] = (households, signals)
+        _SHARED[key] = intervals
         while len(_SHARED) > _SHARED_SIZE:
             _SHARED.popitem(last=False)
-    return households, signals
+    return intervals
 
 
 def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[str, Any]:
@@ -326,10 +375,8 @@ def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[
     if month is None:
         raise ValueError("no months loaded")
     first_month = months[0] if months and months[0] <= month else month
-    start, _ = month_bounds(first_month)
-    _, end = month_bounds(month)
     membership = unit_membership(store, unit)
-    households, signals = _shared_inputs(store, month, months[-1], start, end)
+    intervals = _shared_intervals(store, month, months, first_month)
     p = schema.problems
     with store.engine.connect() as conn:
         problems = _frame(
@@ -339,5 +386,5 @@ def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[
             ),
             PROBLEM_FIELDS,
         )
-    figures = timeliness(households, signals, problems, membership, month, first_month=first_month)
+    figures = from_intervals(intervals, problems, membership, month, first_month)
     return {"unit": {"code": unit.code, "name": unit.name, "level": unit.level}, **figures}

@@ -370,7 +370,7 @@ def test_map_hover_texts_hold_the_escaped_names(evil: Evil, dash_ctx: Any):
 def test_chart_ticks_bars_and_site_hovers_hold_the_escaped_names(evil: Evil, dash_ctx: Any):
     by_cause = evil.store.stats(TOWNSHIP, MONTH)["by_cause"]
     fig = causes_figure(by_cause)
-    ticks = list(fig.data[0].y)
+    ticks = list(fig["data"][0]["y"])
     assert set(ticks) == {fmt.plotly_text(c) for c in by_cause}
     assert "因病&lt;b&gt;x&lt;/b&gt;" in ticks and "&lt;script&gt;alert(1)&lt;/script&gt;" in ticks
     loaders = dash_ctx
@@ -562,7 +562,9 @@ def test_cli_prints_names_with_rich_markup_as_typed(tmp_path: Path):
     store = Store(url)
     store.migrate()
     grids = list(load_tiny_grids(store)["grid_code"])
-    load_households(store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month=MONTH)
+    load_households(
+        store, write_csv(tmp_path / "h.csv", county_file(20, 60, 5, 15, grids)), month=MONTH
+    )
     store.dispose()
     name = "镇[/red][link=http://evil.example]点我[/link][bold]"
     _renamed(url, TOWNSHIP, name)

@@ -198,3 +198,25 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
             assert f"/geojson/grid/{target}.json" in fetched
         finally:
             context.close()
+
+
+def test_charts_are_plotly_figures_written_as_plain_json(small_demo_db: str) -> None:
+    """The charts are built as dicts (no graph objects on a page's path); Plotly's own
+    validation takes each as it is, nothing dropped or changed."""
+    import plotly.graph_objects as go
+
+    from dashboard import chart_figures
+
+    store = Store(small_demo_db)
+    for code in [store.default_unit().code, *(u.code for u in store.children("152223"))]:
+        for month in store.months():
+            stats = store.stats(code, month)
+            for chart in (
+                chart_figures.causes_figure(stats["by_cause"]),
+                chart_figures.categories_figure(stats["by_category"]),
+                chart_figures.trend_figure(store.trend(code), month),
+                chart_figures.trend_figure([], month),
+            ):
+                again = go.Figure(chart).to_plotly_json()
+                assert json.loads(json.dumps(again, default=str)) == json.loads(json.dumps(chart))
+    store.dispose()

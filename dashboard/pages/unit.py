@@ -95,9 +95,9 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
         "charts",
         (unit.code, month),
         lambda: {
-            "causes": chart_figures.causes_figure(stats["by_cause"]).to_plotly_json(),
-            "categories": chart_figures.categories_figure(stats["by_category"]).to_plotly_json(),
-            "trend": chart_figures.trend_figure(loaders.trend(unit.code), month).to_plotly_json(),
+            "causes": chart_figures.causes_figure(stats["by_cause"]),
+            "categories": chart_figures.categories_figure(stats["by_category"]),
+            "trend": chart_figures.trend_figure(loaders.trend(unit.code), month),
         },
     )
     return [
