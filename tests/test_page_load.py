@@ -171,6 +171,12 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
             assert not [p for p in paths if p.startswith("/geojson/") and "/grid/" not in p]
             assert paths.count("/_dash-layout") == 1
             assert page.evaluate("window.__afterplots") == [f"/unit/{township}"]
+            # the charts are drawn after the map, with their figures (not the placeholders)
+            page.wait_for_function(
+                """() => ['chart-causes', 'chart-categories', 'chart-trend'].every(id => {
+                     const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+                     return gd && gd.data && gd.data.length > 0; })"""
+            )
 
             # a click on a grid of the township opens its village, resolved in the
             # browser: the router's request, the next map's geometry, no server round trip
