@@ -2,7 +2,7 @@
 
 Copies the SQLite database to a temporary directory, adds three accounts to the copy (county,
 township, and the wall's viewer), starts ``riskgrid serve`` on a free port of 127.0.0.1 with
-``--threads``, and runs ``benchmarks/locustfile.py`` headless in a child process: ``--users``
+``--threads`` (and ``--workers`` processes, gunicorn, with the ``--cache`` they share), and runs ``benchmarks/locustfile.py`` headless in a child process: ``--users``
 sessions (spawned 5 a second) browsing for ``--minutes``, each logged in through the /login form
 (9 in 10 county or township, 1 in 10 the wall), ``--think`` seconds between actions. Then prints
 requests, failures, median and p95 per request type and for all data requests (everything but
@@ -11,7 +11,7 @@ the static scripts and styles, fetched once a session), the failures locust saw,
 It asserts nothing.
 
     python benchmarks/load_test.py [--db URL] [--users 30] [--minutes 3] [--threads 8]
-                                   [--think 1-3] [--no-login] [--keep]
+        [--workers 1] [--cache dir|redis://...] [--think 1-3] [--no-login] [--keep]
 
 Needs locust (the ``bench`` extra) and the demo database: ``riskgrid demo --no-serve --db URL``.
 """
@@ -107,12 +107,18 @@ def add_accounts(url: str) -> list[list[str]]:
     return [[name, password] for name in pattern]
 
 
-def start_server(url: str, port: int, threads: int, work: Path, login: bool) -> subprocess.Popen:
+def start_server(
+    url: str, port: int, threads: int, work: Path, login: bool, workers: int = 1, cache: str = ""
+) -> subprocess.Popen:
     env = dict(os.environ, RISKGRID_SECRET_KEY_FILE=str(work / "riskgrid.key"))
+    if cache == "dir":
+        env["RISKGRID_CACHE_DIR"] = str(work / "cache")
+    elif cache:
+        env["RISKGRID_REDIS_URL"] = cache
     env["RISKGRID_LOGIN"] = "1" if login else "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "riskgrid.cli", "serve", "--db", url, "--port", str(port)]
-    cmd += ["--threads", str(threads)]
+    cmd += ["--threads", str(threads), "--workers", str(workers)]
     log = open(work / "server.log", "w", encoding="utf-8")  # noqa: SIM115 (the child's)
     server = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 180
@@ -156,8 +162,9 @@ def report(raw: list[list], work: Path, args: argparse.Namespace, seconds: float
     start = min((at for *_, at in raw), default=0.0)
     warm = [(ms, ok) for name, ms, ok, at in raw if name != "static" and at > start + WARM_UP_S]
     print(
-        f"\nload test: {args.users} sessions, {args.minutes:g} min, waitress {args.threads} "
-        f"threads, log-in {'off' if args.no_login else 'on'}, think {args.think} s, "
+        f"\nload test: {args.users} sessions, {args.minutes:g} min, "
+        f"{'waitress' if args.workers == 1 else f'gunicorn {args.workers} workers x'} "
+        f"{args.threads} threads, cache {args.cache or 'in memory'}, log-in {'off' if args.no_login else 'on'}, think {args.think} s, "
         f"{len(raw) / seconds:.1f} requests/s"
     )
     print(f"{'request type':<22} {'requests':>9} {'failures':>9} {'median ms':>10} ", end="")
@@ -202,6 +209,10 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (gunicorn)")
+    parser.add_argument(
+        "--cache", default="", help="shared cache: 'dir' (RISKGRID_CACHE_DIR) or a Redis URL"
+    )
     parser.add_argument("--think", default="1-3", help="seconds between actions, MIN-MAX")
     parser.add_argument("--no-login", action="store_true", help="RISKGRID_LOGIN=0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -214,7 +225,9 @@ def main() -> int:
         url = copy_db(args.db, work)
         accounts = [] if args.no_login else add_accounts(url)
         port = free_port()
-        server = start_server(url, port, args.threads, work, not args.no_login)
+        server = start_server(
+            url, port, args.threads, work, not args.no_login, args.workers, args.cache
+        )
         host = f"http://127.0.0.1:{port}"
         print(f"server at {host}; locust for {args.minutes:g} min ...", flush=True)
         env = dict(os.environ, LT_ACCOUNTS=json.dumps(accounts), LT_RAW=str(work / "raw.json"))

@@ -48,7 +48,15 @@ INDEX_STRING = """<!DOCTYPE html>
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:
-    """A cache in memory, or in ``settings.cache_dir`` (shared between workers) when set."""
+    """A cache in memory, or one shared between workers: in ``settings.cache_dir`` when set,
+    else in Redis at ``settings.redis_url`` when set (keys under ``riskgrid:cache:``)."""
+    if not settings.cache_dir and settings.redis_url:
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": settings.redis_url,
+            "CACHE_KEY_PREFIX": "riskgrid:cache:",
+            "CACHE_DEFAULT_TIMEOUT": 3600,
+        }
     if settings.cache_dir:
         return {
             "CACHE_TYPE": "FileSystemCache",

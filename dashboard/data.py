@@ -17,6 +17,7 @@ only through the ``ScopedStore``, which masks them and writes each look to the a
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +35,8 @@ from geodata.access import (
 from geodata.model import LEVELS
 from geodata.settings import Settings
 from geodata.timeliness import store_timeliness
+
+log = logging.getLogger(__name__)
 
 STORE_KEY = "RISKGRID_STORE"
 LOADERS_KEY = "RISKGRID_LOADERS"
@@ -175,10 +178,17 @@ class Loaders:
     def memo(self, name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()``, cached under ``name``, ``args`` and the data version."""
         key = "rg:" + json.dumps([name, self.version(), *args], ensure_ascii=False)
-        value = self.cache.get(key)
+        try:
+            value = self.cache.get(key)
+        except Exception:  # a shared cache that is down (Redis): compute, never fail the page
+            log.warning("cache unavailable, computing %s", name, exc_info=True)
+            return compute()
         if value is None:
             value = compute()
-            self.cache.set(key, value)
+            try:
+                self.cache.set(key, value)
+            except Exception:
+                log.warning("cache unavailable, %s not stored", name, exc_info=True)
         return value
 
     # ------------------------------------------------------------------ units

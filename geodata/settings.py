@@ -61,7 +61,17 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_THREADS",
         8,
         int,
-        "Threads of the dashboard's server (waitress: one process, on Linux and Windows alike).",
+        "Threads of the dashboard's server, in each worker process (waitress with one process, "
+        "on Linux and Windows alike; gunicorn's threads with several workers).",
+    ),
+    Setting(
+        "workers",
+        "RISKGRID_WORKERS",
+        1,
+        int,
+        "Worker processes of the dashboard's server: 1 is waitress (Linux and Windows); more "
+        "runs gunicorn with that many processes (Linux only), best with a shared cache "
+        "(RISKGRID_CACHE_DIR or RISKGRID_REDIS_URL).",
     ),
     Setting(
         "tile_url",
@@ -108,8 +118,8 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_REDIS_URL",
         "",
         str,
-        "Redis URL (redis://127.0.0.1:6379/0) for the server-side sessions of several workers; "
-        "empty keeps sessions in the database.",
+        "Redis URL (redis://127.0.0.1:6379/0) for the server-side sessions and the figures "
+        "cache of several workers; empty keeps sessions in the database.",
     ),
     Setting(
         "session_minutes",
@@ -173,6 +183,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     threads: int = 8
+    workers: int = 1
     tile_url: str = ""
     cache_dir: str = ""
     login: bool = True

@@ -64,6 +64,7 @@ __all__ = [
     "print_demo_users",
     "print_stats",
     "run_server",
+    "run_workers",
     "serve",
     "stats",
     "wall_url",
@@ -157,7 +158,54 @@ def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -
         err.print("[yellow]调试模式: 开发服务器, 勿在共用电脑上使用 (debug mode)[/yellow]")
         dash_app.run(host=settings.host, port=settings.port, debug=True)
         return
+    if settings.workers > 1:
+        run_workers(dash_app, settings)
+        return
     run_server(dash_app, settings)
+
+
+def run_workers(dash_app: Any, settings: Settings) -> None:
+    """Serve with gunicorn: ``settings.workers`` processes that each build their own app (the
+    one built here only checked the settings, its connections are closed before the fork);
+    where that is not possible (Windows), one waitress process with a note."""
+    from .server import can_fork, multi_worker_server
+
+    if not can_fork():
+        err.print(
+            "[yellow]本机不支持多进程, 改用单进程 (several workers need Linux and gunicorn; "
+            "serving with one process)[/yellow]"
+        )
+        run_server(dash_app, settings)
+        return
+    from dashboard import create_app
+    from dashboard.data import STORE_KEY
+
+    dash_app.server.config[STORE_KEY].dispose()
+    if not settings.cache_dir and not settings.redis_url:
+        err.print(
+            "[yellow]各进程各有缓存: 可设 RISKGRID_CACHE_DIR 或 RISKGRID_REDIS_URL 共用 "
+            "(each worker keeps its own cache)[/yellow]"
+        )
+    try:
+        server = multi_worker_server(
+            lambda: create_app(settings).server,
+            settings.host,
+            settings.port,
+            settings.workers,
+            settings.threads,
+        )
+    except OSError as exc:
+        _fail(
+            f"无法监听 {settings.host}:{settings.port} (端口已被占用或地址不属于本机) "
+            f"cannot listen on {settings.host}:{settings.port}: {exc}"
+        )
+        return
+    console.print(
+        f"服务程序 server: gunicorn, {settings.workers} 个进程 workers × "
+        f"{settings.threads} 个线程 threads",
+        highlight=False,
+    )
+    server.run()
 
 
 def run_server(dash_app: Any, settings: Settings) -> None:
@@ -187,7 +235,15 @@ def serve(
         int | None,
         typer.Option(
             min=1,
-            help="Threads of the waitress server, one process (default 8, RISKGRID_THREADS).",
+            help="Threads of each server process (default 8, RISKGRID_THREADS).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes: 1 is waitress; more runs gunicorn, Linux only "
+            "(default 1, RISKGRID_WORKERS).",
         ),
     ] = None,
     wall: Annotated[
@@ -199,7 +255,7 @@ def serve(
     db: DbOption = None,
 ) -> None:
     """启动看板 Serve the dashboard."""
-    settings = _settings(db, host=host, port=port, threads=threads)
+    settings = _settings(db, host=host, port=port, threads=threads, workers=workers)
     open_store(settings)
     _serve(settings, wall=wall)
 

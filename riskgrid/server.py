@@ -1,7 +1,9 @@
-"""The production server of ``riskgrid serve``: waitress, one process with ``threads`` threads.
+"""The production server of ``riskgrid serve``: waitress, one process with ``threads`` threads;
+with ``workers`` above 1, gunicorn's pre-forked processes (Linux only) of ``threads`` threads each.
 
 waitress is pure Python and runs the same on the Linux and Windows PCs of county offices (no
-fork, no C extension). The sessions (database or ``RISKGRID_REDIS_URL``), the signing key file
+fork, no C extension). gunicorn restarts a worker that dies; each worker builds its own app
+(``app_factory``) after the fork, so no database connection crosses a fork. The sessions (database or ``RISKGRID_REDIS_URL``), the signing key file
 and the cache (``RISKGRID_CACHE_DIR``) are those of the app ``create_app`` built; the server only
 carries requests to it. Each request is logged on stderr, in English, as one access-log line.
 """
@@ -9,12 +11,14 @@ carries requests to it. Each request is logged on stderr, in English, as one acc
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["AccessLog", "bind", "listen_host", "setup_logging"]
+__all__ = ["AccessLog", "bind", "can_fork", "listen_host", "multi_worker_server", "setup_logging"]
 
 ACCESS_LOGGER = "riskgrid.access"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -42,8 +46,9 @@ def setup_logging() -> None:
 
 
 class AccessLog:
-    """WSGI middleware: one line a request, ``ADDR "METHOD PATH PROTO" STATUS BYTES MS``. The
-    query string is left out (it may carry a household's id or a ``next`` address)."""
+    """WSGI middleware: one line a request, ``[PID] ADDR "METHOD PATH PROTO" STATUS BYTES MS``
+    (PID: the worker process that answered). The query string is left out (it may carry a
+    household's id or a ``next`` address)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
@@ -62,7 +67,8 @@ class AccessLog:
             return self.app(environ, logging_start_response)
         finally:
             self.log.info(
-                '%s "%s %s %s" %s %s %.0fms',
+                '[%d] %s "%s %s %s" %s %s %.0fms',
+                os.getpid(),
                 environ.get("REMOTE_ADDR", "-"),
                 environ.get("REQUEST_METHOD", "-"),
                 environ.get("PATH_INFO", "") or "/",
@@ -87,3 +93,62 @@ def bind(wsgi_app: Any, host: str, port: int, threads: int) -> Any:
         ident="riskgrid",
         clear_untrusted_proxy_headers=True,
     )
+
+
+def check_port(address: str, port: int) -> None:
+    """Raise ``OSError`` when ``address:port`` cannot be listened on (taken, not this
+    machine's), before gunicorn would retry it in English for five seconds."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((address, port))
+
+
+def can_fork() -> bool:
+    """Several worker processes are possible here (gunicorn: not on Windows)."""
+    if sys.platform == "win32":
+        return False
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def multi_worker_server(
+    app_factory: Callable[[], Any], host: str, port: int, workers: int, threads: int
+) -> Any:
+    """A gunicorn arbiter (call ``.run()``) of ``workers`` processes with ``threads`` threads
+    each, every worker serving ``AccessLog(app_factory())`` built after its fork."""
+    from gunicorn.app.base import BaseApplication
+
+    setup_logging()
+    address = listen_host(host)
+    check_port(address, port)
+    bind_to = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    options = {
+        "bind": bind_to,
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 120,  # a briefing of a whole county may take a while on a slow PC
+        "graceful_timeout": 10,
+        # idle keep-alive connections stay open as long as waitress keeps them: a client that
+        # reuses one a few seconds later must not find it closed under its request
+        "keepalive": 120,
+        "accesslog": None,  # our AccessLog writes one line a request
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "riskgrid",
+        "control_socket_disable": True,  # no socket file in the user's home
+    }
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return AccessLog(app_factory())
+
+    return Server()

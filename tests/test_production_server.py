@@ -21,11 +21,13 @@ from typing import Any
 
 import pytest
 
+from etl.households import load_households
 from geodata import Store
 from geodata.accounts import Users
 from geodata.sessions import RedisSessions
 from reports.briefing_html import render_html
 from tests import test_dashboard_support as support
+from tests.factories import county_file, write_csv
 
 COUNTY = "152223"
 LATIN = re.compile(r"[A-Za-z]")
@@ -203,3 +205,73 @@ def test_html_briefing_in_the_browser_shows_no_miles(tiny_url, tmp_path):
         assert not re.search(r"\d\s*(mi|ft|km)\b", text), text
         titles = page.eval_on_selector_all("a[title]", "els => els.map(e => e.title)")
         assert set(titles) == {"放大", "缩小"}, titles
+
+
+# ---------------------------------------------------------------------- several workers
+def _layout(opener: Any, base: str, page: str) -> str:
+    request = urllib.request.Request(f"{base}/_dash-layout", headers={"Referer": base + page})
+    with opener.open(request, timeout=30) as r:
+        assert r.status == 200
+        return r.read().decode("utf-8")
+
+
+def _pids(log: str) -> set[str]:
+    return set(re.findall(r"riskgrid\.access: \[(\d+)\] \S+ \"GET /_dash-layout", log))
+
+
+def test_several_workers_share_the_redis_cache_and_see_a_new_load(tiny_url, tmp_path):
+    """``--workers 2``: gunicorn with two processes, each serving; a month loaded by another
+    process while they run is on every worker's next page (no per-process state goes stale)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2)
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {url}: {exc}")
+    db = tmp_path / "workers.db"
+    db.write_bytes(Path(tiny_url.removeprefix("sqlite:///")).read_bytes())
+    env = {"RISKGRID_LOGIN": "0", "RISKGRID_REDIS_URL": url, "RISKGRID_THREADS": "2"}
+    env["RISKGRID_WORKERS"] = "2"
+    before = set(client.keys("riskgrid:cache:*"))
+    opener = urllib.request.build_opener()
+    with served(support.sqlite_url(db), tmp_path, **env) as (base, printed):
+        # HTTP/1.0 from urllib: one connection a request, spread over the workers
+        for _ in range(30):
+            assert "2024-12" not in _layout(opener, base, f"/unit/{COUNTY}")
+        time.sleep(0.5)
+        log = printed()
+        assert "gunicorn" in log and "2 个进程 workers × 2 个线程 threads" in log
+        first = _pids(log)
+        assert len(first) == 2, log  # both workers answered
+        assert set(client.keys("riskgrid:cache:*")) - before, "no figures in the Redis cache"
+
+        store = Store(support.sqlite_url(db))
+        with store.engine.connect() as conn:
+            grids = list(
+                conn.exec_driver_sql("SELECT code FROM units WHERE level = 'grid'").scalars()
+            )
+        rows = county_file(25, 75, 15, 45, grids, others=40)
+        load_households(store, write_csv(tmp_path / "h2024-12.csv", rows), month="2024-12")
+        store.dispose()
+
+        for _ in range(30):
+            assert "2024-12" in _layout(opener, base, f"/unit/{COUNTY}")
+        time.sleep(0.5)
+        assert _pids(printed()) == first
+    assert "development server" not in log.lower()
+
+
+def test_several_workers_on_a_taken_port_is_a_chinese_error(tiny_url):
+    from typer.testing import CliRunner
+
+    from riskgrid.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "--port", str(port), "--workers", "2", "--db", tiny_url]
+        )
+    assert result.exit_code == 1 and "无法监听" in result.output, result.output
