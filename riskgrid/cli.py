@@ -22,6 +22,7 @@ from .check_cli import check
 from .cli_common import DbOption, console, err, open_store
 from .cli_common import _fail as _fail
 from .cli_common import _settings as _settings
+from .cli_errors import RiskgridGroup
 from .demo_cli import DEMO_PASSWORD, create_demo_users, demo, demo_accounts, print_demo_users
 from .load_cli import (
     SheetOption,
@@ -74,7 +75,23 @@ app = typer.Typer(
     help="riskgrid: 防止返贫动态监测网格地图 (grid risk map for monitoring against a return to poverty)",
     no_args_is_help=True,
     add_completion=False,
+    cls=RiskgridGroup,  # every command's errors: a Chinese message and an exit code
+    pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show the traceback of an error (also RISKGRID_DEBUG=1).",
+        ),
+    ] = False,
+) -> None:
+    """riskgrid: 防止返贫动态监测网格地图."""
+
 app.add_typer(load_app, name="load")
 app.command("check")(check)
 app.add_typer(rules_app, name="rules")

@@ -26,12 +26,20 @@ DbOption = Annotated[
 
 
 def _settings(db: str | None = None, **overrides: Any) -> Settings:
-    """The settings, with ``--db`` and the other options given on the command line."""
-    return load_settings(db=db, **overrides)
+    """The settings, with ``--db`` and the other options given on the command line; a
+    malformed environment variable is an error naming it (RISKGRID_PORT='x': ...)."""
+    try:
+        return load_settings(db=db, **overrides)
+    except ValueError as exc:
+        _fail(f"设置无效 (bad setting): {exc}")
+        raise  # not reached: _fail exits
 
 
 def open_store(settings: Settings) -> Store:
     """The store of ``settings.db`` with the settings' income lines, its schema migrated."""
+    from .cli_errors import set_current_db
+
+    set_current_db(settings.db)  # named by the message of a database error
     store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
     store.migrate()
     return store
