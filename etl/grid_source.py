@@ -11,6 +11,7 @@ import pyogrio
 from .dbf_text import shapefile_encoding
 from .errors import Issue
 from .grid_issues import grid_issue
+from .limits import unreadable_layer
 
 LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
 
@@ -112,7 +113,7 @@ def resolve_source(
     try:
         layers = pyogrio.list_layers(source.dataset)
     except Exception as exc:
-        return None, [grid_issue(file, f"无法读取文件: {exc} (file: unreadable)", field="file")]
+        return None, [unreadable_layer(file, exc)]
     names = [str(n) for n, _ in layers]
     if source.layer is not None:
         if source.layer not in names:

@@ -34,6 +34,7 @@ from .grid_crs import to_wgs84
 from .grid_geometry import check_geometries, repair_geometries
 from .grid_issues import grid_issue
 from .grid_source import resolve_source
+from .limits import check_layer_file, check_layer_frame, unreadable_layer
 
 __all__ = ["detect_dbf_encoding", "load_grids", "read_grids"]
 
@@ -59,8 +60,7 @@ def read_grids(
     """
     path = Path(path)
     file = str(path)
-    if not path.exists():
-        raise LoadError(file, [grid_issue(file, "文件不存在 (file: not found)", field="file")])
+    check_layer_file(path)  # there, a layer's kind, not too large; a zip whole
     source, problems = resolve_source(path, layer, file)
     if source is None:
         raise LoadError(file, problems)
@@ -68,9 +68,8 @@ def read_grids(
     try:
         frame = gpd.read_file(source.dataset, layer=source.layer, engine="pyogrio", **options)
     except Exception as exc:
-        raise LoadError(
-            file, [grid_issue(file, f"无法读取文件: {exc} (file: unreadable)", field="file")]
-        ) from exc
+        raise LoadError(file, [unreadable_layer(file, exc)]) from exc
+    check_layer_frame(frame, file)  # a geometry column, attribute cells of sane length
     if source.is_shapefile and source.encoding:
         frame = decode_dbf_text(frame, source.encoding)
     n = len(frame)

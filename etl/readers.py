@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 
 from .errors import Issue, LoadError
 from .headers import find_header_row, map_headers
+from .limits import check_cells, check_file, check_headers, check_rows
 from .sheets import header_rows, join_header, open_sheet, suggest_sheet
 
 
@@ -144,6 +145,7 @@ def read_table(
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
+    check_file(path)  # there, a file, not empty, not too large; an archive whole
     sheet_name: str | None = None
     numbers: dict[int, np.ndarray] = {}
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
@@ -232,6 +234,9 @@ def read_table(
     fields = {
         frame.columns[i]: ident for i, ident in map_headers(list(frame.columns), spec).items()
     }
+    check_rows(file, len(frame), sheet_name)
+    check_headers(file, list(frame.columns), sheet_name)
+    check_cells(file, frame, fields, excel_rows, sheet_name)
     number_cells = {frame.columns[i]: mask for i, mask in numbers.items()}
     return Table(
         file=file,

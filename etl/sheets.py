@@ -40,7 +40,10 @@ def open_sheet(path: Path, sheet: str | None) -> Sheet:
     first visible sheet; its merged cells filled from their top-left cell."""
     from python_calamine import CalamineWorkbook
 
-    book = CalamineWorkbook.from_path(str(path))
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine's ZipError, XmlError, CalamineError ...
+        raise unreadable(path, exc) from None
     names = list(book.sheet_names)
     try:
         metas = list(book.sheets_metadata)
@@ -58,8 +61,11 @@ def open_sheet(path: Path, sheet: str | None) -> Sheet:
         file = str(path)
         reason = f"找不到工作表 (sheet: not found; sheets: {', '.join(names)})"
         raise LoadError(file, [Issue(file, None, None, None, sheet, reason)])
-    found = book.get_sheet_by_name(name)
-    rows = found.to_python(skip_empty_area=False)
+    try:
+        found = book.get_sheet_by_name(name)
+        rows = found.to_python(skip_empty_area=False)
+    except Exception as exc:  # a damaged sheet inside a whole archive
+        raise unreadable(path, exc) from None
     merged = _merged_ranges(found)
     if merged:
         fill_merged(rows, merged)
@@ -72,6 +78,17 @@ def open_sheet(path: Path, sheet: str | None) -> Sheet:
         named=sheet is not None,
         book=book,
     )
+
+
+def unreadable(path: Path, exc: BaseException) -> LoadError:
+    """The refusal of a workbook calamine cannot read (damaged, encrypted, another format)."""
+    file = str(path)
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    reason = (
+        f"无法读取 Excel 文件: 文件已损坏、加密或不是 {path.suffix.lower() or 'Excel'} 格式 "
+        f"(file: unreadable workbook: {detail})"
+    )
+    return LoadError(file, [Issue(file, None, None, "file", None, reason)])
 
 
 def _merged_ranges(sheet) -> Merged:

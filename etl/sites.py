@@ -12,6 +12,7 @@ from geodata import Store
 from .errors import Issue, LoadError, LoadReport
 from .headers import SITE_HEADERS, map_headers
 from .households import _sha256
+from .limits import check_layer_file, check_layer_frame, unreadable_layer
 from .readers import Table, read_table
 from .validate import clean, parse_float, parse_int
 
@@ -22,9 +23,24 @@ POINT_LAYERS = {".gpkg", ".geojson", ".json", ".shp", ".zip"}
 def _point_layer_table(path: Path) -> Table:
     import geopandas as gpd
 
-    gdf = gpd.read_file(path, engine="pyogrio")
-    if gdf.crs is not None:
-        gdf = gdf.to_crs("EPSG:4326")
+    file = str(path)
+    check_layer_file(path)
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:
+        raise LoadError(file, [unreadable_layer(file, exc)]) from exc
+    check_layer_frame(gdf, file, SITE_HEADERS)
+    points = np.array([g is None or g.is_empty or g.geom_type == "Point" for g in gdf.geometry])
+    if not points.all():
+        reason = "安置点应为点要素 (geometry: a site is a point)"
+        rows = np.flatnonzero(~points)[:200]
+        issues = [Issue(file, int(i) + 1, "geometry", "geometry", gdf.geometry.iloc[i].geom_type, reason) for i in rows]
+        raise LoadError(file, issues)
+    try:
+        if gdf.crs is not None:
+            gdf = gdf.to_crs("EPSG:4326")
+    except Exception as exc:
+        raise LoadError(file, [Issue(file, None, None, "crs", str(gdf.crs)[:80], f"坐标系无法转换 (crs: cannot convert to WGS 84: {str(exc)[:200]})")]) from exc
     frame = pd.DataFrame(gdf.drop(columns="geometry")).astype(str).replace({"None": "", "nan": ""})
     frame["经度"] = [f"{g.x:.7f}" if g is not None and not g.is_empty else "" for g in gdf.geometry]
     frame["纬度"] = [f"{g.y:.7f}" if g is not None and not g.is_empty else "" for g in gdf.geometry]

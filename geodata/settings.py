@@ -170,7 +170,23 @@ SETTINGS: tuple[Setting, ...] = (
         "RISKGRID_DEBUG",
         False,
         _bool,
-        "Run the dashboard in Dash debug mode (never on a shared machine).",
+        "Run the dashboard in Dash debug mode (never on a shared machine); on the command "
+        "line, an error also shows its traceback (as riskgrid --debug).",
+    ),
+    Setting(
+        "max_file_mb",
+        "RISKGRID_MAX_FILE_MB",
+        500,
+        int,
+        "Largest input file a load reads, in MB (an Excel or zip file also unpacked to at most "
+        "4 times this); a larger one is refused before it is read.",
+    ),
+    Setting(
+        "max_rows",
+        "RISKGRID_MAX_ROWS",
+        2_000_000,
+        int,
+        "Most data rows of one input file; a file with more is refused.",
     ),
 )
 
@@ -197,6 +213,8 @@ class Settings:
     wall_tour_seconds: int = 20
     wall_reload_hours: float = 6.0
     debug: bool = False
+    max_file_mb: int = 500
+    max_rows: int = 2_000_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> Settings:
