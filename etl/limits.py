@@ -45,6 +45,7 @@ CODE_FIELDS = frozenset(
         "lat",
     }
 )
+MAX_STORED_INT = 2**31 - 1  # an integer column of the database (PostgreSQL's integer)
 UNPACKED_FACTOR = 4  # an archive may unpack to this many times the largest file
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".zip")
 MAX_ISSUES = 200  # cells listed in one refusal (LoadError prints as many)

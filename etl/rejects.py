@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from geodata.cell_text import csv_safe, protect_sheet
 
 from .checker import Checker
 from .readers import Table
@@ -27,9 +31,18 @@ def write_rejects(table: Table, ck: Checker, path: Path) -> Path:
     rows.insert(0, "行号 (row)", table.excel_rows[ck.bad].to_numpy())
     rows["错误原因 (reasons)"] = ["; ".join(ck.reasons[int(i)]) for i in np.flatnonzero(ck.bad)]
     if out.suffix == ".xlsx":
-        rows.to_excel(
-            out, index=False, sheet_name=(table.sheet or "rejects")[:31], engine="openpyxl"
-        )
+        name = _sheet_name(table.sheet)
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            rows.to_excel(writer, index=False, sheet_name=name)
+            protect_sheet(writer.sheets[name])  # text, never a formula
     else:
-        rows.to_csv(out, index=False, encoding="utf-8-sig")
+        safe = rows.map(csv_safe)  # a cell of the data never starts a formula
+        safe.columns = [csv_safe(str(c)) for c in rows.columns]
+        safe.to_csv(out, index=False, encoding="utf-8-sig")
     return out
+
+
+def _sheet_name(sheet: str | None) -> str:
+    """The input's sheet name as Excel allows one (31 characters, none of []:*?/\\)."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", sheet or "").strip("'")[:31]
+    return name or "rejects"

@@ -12,7 +12,7 @@ from geodata import Store
 from .errors import Issue, LoadError, LoadReport
 from .headers import SITE_HEADERS, map_headers
 from .households import _sha256
-from .limits import check_layer_file, check_layer_frame, unreadable_layer
+from .limits import MAX_STORED_INT, check_layer_file, check_layer_frame, unreadable_layer
 from .readers import Table, read_table
 from .validate import clean, parse_float, parse_int
 
@@ -90,6 +90,7 @@ def read_sites(path: str | Path, township_codes: set[str]) -> pd.DataFrame:
     for ident in ("households", "persons", "workshops", "public_jobs"):
         value, bad = parse_int(col(ident))
         flag(ident, bad | (value < 0).fillna(False), f"{SITE_HEADERS[ident][0]}应为非负整数 ({ident}: integer >= 0)")
+        flag(ident, (value > MAX_STORED_INT).fillna(False), f"{SITE_HEADERS[ident][0]}超出可存储范围 ({ident}: at most {MAX_STORED_INT:,})")
         out[ident] = value
     if errors:
         raise LoadError(table.file, errors)

@@ -13,7 +13,7 @@ NAME_BYTES = 120  # at most this many UTF-8 bytes of the unit's name in a file n
 CODE_BYTES = 40
 
 
-def _safe_part(text: str, max_bytes: int, default: str) -> str:
+def safe_part(text: str, max_bytes: int, default: str) -> str:
     """Letters, digits, - and _ only (each other run of characters one _), at most
     ``max_bytes`` in UTF-8, cut at a character; ``default`` when nothing is left."""
     text = re.sub(r"_{2,}", "_", _UNSAFE_RUN.sub("_", text)).strip("_-")
@@ -25,10 +25,15 @@ def file_stem(store: Store, code: str, month: str) -> str:
     """``<code>_<name>_<month>``, safe as a file name on Windows, Linux and a USB stick: only
     letters (CJK too), digits, - and _, and well under 255 bytes (names are cut to 120 bytes)."""
     unit = store.unit(code)
-    name = _safe_part(unit.name if unit else "", NAME_BYTES, "unit")
-    return f"{_safe_part(code, CODE_BYTES, 'unit')}_{name}_{_safe_part(month, 16, 'month')}"
+    name = safe_part(unit.name if unit else "", NAME_BYTES, "unit")
+    return f"{safe_part(code, CODE_BYTES, 'unit')}_{name}_{safe_part(month, 16, 'month')}"
+
+
+def problem_list_name(name: str, month: str) -> str:
+    """The problem list download's file name, ``<name>_<month>_问题清单.xlsx``, same rules."""
+    return f"{safe_part(name, NAME_BYTES, 'unit')}_{safe_part(month, 16, 'month')}_问题清单.xlsx"
 
 
 def deck_name(code: str, month: str) -> str:
     """The PowerPoint deck's file name, ``brief_<code>_<month>.pptx``, with the same rules."""
-    return f"brief_{_safe_part(code, CODE_BYTES, 'unit')}_{_safe_part(month, 16, 'month')}.pptx"
+    return f"brief_{safe_part(code, CODE_BYTES, 'unit')}_{safe_part(month, 16, 'month')}.pptx"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from geodata.cell_text import protect_sheet
 from geodata.checks import RULES_BY_ID, SEVERITY_LABELS
 from geodata.records.problem_counts import months_between
 from geodata.records.problems import STATUSES
@@ -106,6 +107,7 @@ def xlsx_bytes(rows: list[dict[str, Any]]) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=SHEET)
         sheet = writer.sheets[SHEET]
+        protect_sheet(sheet)  # names and reasons from the data: text, never a formula
         sheet.freeze_panes = "A2"
         for letter, width in zip(
             "ABCDEFGHIJKLM", (26, 30, 6, 18, 18, 14, 14, 12, 8, 10, 8, 50, 30), strict=True

@@ -21,6 +21,7 @@ from geodata.access_problems import CHANGE_ROLES
 from geodata.checks import RULES
 from geodata.model import Unit
 from geodata.records.problems import STATUSES
+from reports.briefing_names import problem_list_name
 from reports.problem_list import problem_rows, xlsx_bytes
 
 from .. import messages, page_frame, panels, routing
@@ -324,7 +325,7 @@ def download(ctx: dict[str, Any]) -> dict[str, Any]:
     shown, _ = listed(loaders, unit, ctx)
     rows = problem_rows(shown.to_dict("records"), month, loaders.units())
     loaders.scoped.log_export(f"problems xlsx {month} {len(rows)} rows", unit.code)
-    return dcc.send_bytes(xlsx_bytes(rows), f"{unit.name}_{month}_问题清单.xlsx")
+    return dcc.send_bytes(xlsx_bytes(rows), problem_list_name(unit.name, month))
 
 
 def picked(triggered: Any, value: Any) -> tuple[str, str]:
