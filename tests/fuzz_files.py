@@ -328,4 +328,3 @@ def _converted(geojson: bytes, fmt: str, folder: Path, seed: int) -> bytes | Non
         return buffer.getvalue()
     except Exception:  # GDAL refuses the mutated layer (mixed geometry kinds ...)
         return None
-
