@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Iterator
@@ -105,7 +106,10 @@ def _database_message(exc: Exception, loading: bool) -> str:
         return f"数据库文件已损坏 (database disk image is malformed): {url}"
     import sqlalchemy as sa
 
-    connecting = isinstance(exc, sa.exc.OperationalError) and any(
+    operational = (sa.exc.OperationalError, sqlite3.OperationalError)
+    if _is_psycopg_error(exc):
+        operational += (sys.modules["psycopg"].OperationalError,)
+    connecting = isinstance(exc, operational) and any(
         word in text
         for word in (
             "connection",
@@ -125,6 +129,12 @@ def _database_message(exc: Exception, loading: bool) -> str:
             f"{_first_line(orig)}): {url}"
         )
     return f"数据库错误{nothing} (database error: {_first_line(orig)}): {url}"
+
+
+def _is_psycopg_error(exc: BaseException) -> bool:
+    """An error of the PostgreSQL driver itself (raised outside SQLAlchemy)."""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def explain(exc: BaseException, *, loading: bool = False) -> tuple[str, int] | None:
@@ -148,7 +158,7 @@ def explain(exc: BaseException, *, loading: bool = False) -> tuple[str, int] | N
             f"(bad database URL: {_first_line(exc)}): {masked_url(_current_db['url'])}",
             1,
         )
-    if isinstance(exc, sa.exc.DBAPIError):
+    if isinstance(exc, (sa.exc.DBAPIError, sqlite3.Error)) or _is_psycopg_error(exc):
         return _database_message(exc, loading), 1
     if isinstance(exc, sa.exc.SQLAlchemyError):
         return _database_message(exc, loading), 1

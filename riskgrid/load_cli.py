@@ -3,7 +3,6 @@ warnings from files, each load reported (rows read, loaded, rejected, warnings) 
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -93,15 +92,10 @@ def sync_after_load(store: Any) -> None:
 
 
 def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a loader and print its report; a ``LoadError`` exits with code 2."""
-    from etl.errors import LoadError
-
+    """Run a loader and print its report; a ``LoadError`` goes on to the command's error
+    handler (``riskgrid.cli_errors``), which prints it and exits with code 2."""
     started = time.perf_counter()
-    try:
-        report = fn(*args, **kwargs)
-    except LoadError as exc:
-        sys.stderr.write(f"{exc}\n")
-        raise typer.Exit(2) from None
+    report = fn(*args, **kwargs)
     _print_report(report, time.perf_counter() - started)
     return report
 
