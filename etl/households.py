@@ -40,7 +40,7 @@ def _read(path: Path, sheet: str | None) -> Table:
             path, HOUSEHOLD_HEADERS, REQUIRED, sheet=sheet, alternatives=MEMBER_LAYOUTS
         )
     except LoadError as exc:
-        missing = {i.field for i in exc.issues if i.field in REQUIRED}
+        missing = {i.field for i in exc.issues if i.field in REQUIRED and i.row is None}
         if not missing:
             raise
         try:

@@ -171,6 +171,8 @@ def explain(exc: BaseException, *, loading: bool = False) -> tuple[str, int] | N
 
 def report(exc: BaseException, ctx: typer.Context | None, *, loading: bool = False) -> int:
     """Print ``exc`` for a user (its traceback too with --debug) and return the exit code."""
+    if isinstance(exc, BrokenPipeError):  # the reader went away (riskgrid stats | head)
+        return 141
     if debug_wanted(ctx):
         sys.stderr.write("".join(traceback.format_exception(exc)))
     known = explain(exc, loading=loading)

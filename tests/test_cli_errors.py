@@ -207,7 +207,9 @@ def test_full_disk(db, monkeypatch):
 def test_sqlite_disk_full(db, monkeypatch):
     url, store, path = db
     before = store.dump()
-    full = sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+    full = sa.exc.OperationalError(
+        "INSERT", {}, sqlite3.OperationalError("database or disk is full")
+    )
     _raise_in_write(monkeypatch, full)
     result = run("load", "households", str(path), "--month", "2024-10", "--db", url)
     assert result.exit_code == 1 and "磁盘已满" in result.output and url in result.output
@@ -258,7 +260,9 @@ def test_internal_error_and_debug(db, monkeypatch):
 
 def test_debug_shows_the_traceback_of_a_refused_file_too(db, tmp_path):
     url, _, _ = db
-    result = runner.invoke(app, ["--debug", "load", "households", str(tmp_path / "x.csv"), "--db", url])
+    result = runner.invoke(
+        app, ["--debug", "load", "households", str(tmp_path / "x.csv"), "--db", url]
+    )
     assert result.exit_code == 2
     assert "Traceback (most recent call last)" in result.output and "LoadError" in result.output
 
@@ -276,7 +280,9 @@ def test_output_directory_that_is_a_file(db, tmp_path):
     run("load", "households", str(path), "--month", "2024-10", "--db", url)
     blocker = tmp_path / "out"
     blocker.write_text("a file where the folder should be")
-    result = run("brief", "--unit", "152223", "--format", "html", "--out", str(blocker), "--db", url)
+    result = run(
+        "brief", "--unit", "152223", "--format", "html", "--out", str(blocker), "--db", url
+    )
     assert result.exit_code == 1
     assert str(blocker) in result.output
     assert "错误 error:" in result.output
