@@ -1,0 +1,72 @@
+"""``riskgrid backup`` and ``riskgrid restore``: a whole store to one file and back (SQLite's
+online backup API, ``pg_dump``/``pg_restore`` on PostgreSQL: ``geodata.backup``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli_common import DbOption, _fail, _settings, console
+
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing backup file / a store with data.")
+]
+
+
+def _summary(rows: dict[str, int]) -> str:
+    keys = (("units", "单位"), ("households", "农户记录"), ("figures", "指标"), ("users", "账号"))
+    return ", ".join(f"{label} {rows.get(key, 0):,}" for key, label in keys)
+
+
+def backup_cmd(
+    file: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    force: ForceOption = False,
+    db: DbOption = None,
+) -> None:
+    """备份数据库 Back up the whole store to FILE (consistent while the dashboard runs)."""
+    from geodata.backup import BackupError, backup, existing_database
+
+    settings = _settings(db)
+    try:
+        database = existing_database(settings.db)
+        try:
+            info = backup(database, file, force=force)
+        finally:
+            database.dispose()
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    console.print(
+        f"已备份 backed up to {info.path} (数据库版本 schema {info.schema_version}; "
+        f"{_summary(info.rows)})",
+        highlight=False,
+        markup=False,
+    )
+
+
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="The backup file to restore.")],
+    force: ForceOption = False,
+    db: DbOption = None,
+) -> None:
+    """从备份恢复 Restore the store from FILE (checked first; all or nothing)."""
+    from geodata.backup import BackupError, restore
+    from geodata.database import Database
+
+    settings = _settings(db)
+    database = Database(settings.db)
+    try:
+        restore(database, file, force=force)
+        database.migrate()  # a backup of an older release: brought to this schema
+        from geodata.backup import table_rows
+
+        with database.engine.connect() as conn:
+            rows = table_rows(conn)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        database.dispose()
+    console.print(f"已恢复 restored from {file} ({_summary(rows)})", highlight=False, markup=False)
