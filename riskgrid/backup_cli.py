@@ -52,10 +52,12 @@ def restore_cmd(
     db: DbOption = None,
 ) -> None:
     """从备份恢复 Restore the store from FILE (checked first; all or nothing)."""
-    from geodata.backup import BackupError, restore
+    from geodata.backup import BackupError, restore, sqlite_file
     from geodata.database import Database
 
     settings = _settings(db)
+    file_db = sqlite_file(settings.db)
+    new_file = file_db is not None and not file_db.exists()
     database = Database(settings.db)
     try:
         restore(database, file, force=force)
