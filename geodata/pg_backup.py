@@ -183,7 +183,7 @@ def pg_restore(db: Database, source: Path, *, force: bool = False) -> BackupInfo
             f"该备份来自 public 模式, 只能恢复到 public 模式 (a backup of schema public can "
             f"only be restored into public, not {target})"
         )
-    if not force and holds_data(db):
+    if not force and _exists(db, target) and holds_data(db):
         raise BackupError(
             f"目标数据库已有数据, 如需覆盖请加 --force (the target database holds data; "
             f"use --force to replace it): {target}"

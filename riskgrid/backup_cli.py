@@ -52,7 +52,7 @@ def restore_cmd(
     db: DbOption = None,
 ) -> None:
     """从备份恢复 Restore the store from FILE (checked first; all or nothing)."""
-    from geodata.backup import BackupError, restore, sqlite_file
+    from geodata.backup import BackupError, restore, sqlite_file, table_rows
     from geodata.database import Database
 
     settings = _settings(db)
@@ -62,11 +62,12 @@ def restore_cmd(
     try:
         restore(database, file, force=force)
         database.migrate()  # a backup of an older release: brought to this schema
-        from geodata.backup import table_rows
-
         with database.engine.connect() as conn:
             rows = table_rows(conn)
     except BackupError as exc:
+        database.dispose()
+        if new_file and file_db is not None and file_db.exists() and not file_db.stat().st_size:
+            file_db.unlink()  # made by opening it: a failed restore leaves no empty database
         _fail(str(exc))
         return
     finally:

@@ -166,3 +166,81 @@ def test_sqlite_backup_and_restore_while_the_dashboard_has_it_open(make_store, t
     assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     reader.close()
     assert not list(tmp_path.glob(".*.tmp*"))  # no temporary file left behind
+
+
+@pytest.fixture
+def pg_databases(make_store):
+    """Factory of fresh PostgreSQL databases with PostGIS (a store in schema public)."""
+    import uuid
+
+    from geodata import Store
+    from tests.conftest import PG_ADMIN_URL, PG_URL, _need_pg
+
+    _need_pg()
+    made: list[tuple[str, Store]] = []
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def factory() -> Store:
+        name = f"rg_bk_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.engine.make_url(PG_URL).set(database=name)
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION postgis"))
+        engine.dispose()
+        store = Store(url.render_as_string(hide_password=False))
+        store.migrate()
+        made.append((name, store))
+        return store
+
+    yield factory
+    for name, store in made:
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgis
+def test_postgis_database_of_its_own_round_trip(pg_databases, make_store, tmp_path):
+    """The usual install: a database of its own, tables in public (PostGIS there too). A
+    backup restores into another such database; a backup of a schema restores into public."""
+    source, target = pg_databases(), pg_databases()
+    assert store_schema(source) == "public"
+    fill(source, tmp_path)
+    figures = every_figure(source)
+    file = tmp_path / "public.backup"
+    backup(source, file)
+    restore(target, file)
+    assert every_figure(target) == figures and target.dump() == source.dump()
+    assert grid_shapes(target) == grid_shapes(source)
+    restore(target, file, force=True)  # again over itself
+    assert target.dump() == source.dump()
+
+    other = make_store("postgis")  # a schema of the test database
+    grids = load_tiny_grids(other)
+    rows = county_file(5, 12, 2, 4, list(grids["grid_code"]), others=3)
+    load_households(other, write_csv(tmp_path / "o.csv", rows), month="2025-01")
+    schema_file = tmp_path / "schema.backup"
+    backup(other, schema_file)
+    restore(target, schema_file, force=True)
+    assert every_figure(target) == every_figure(other) and target.dump() == other.dump()
+    with target.engine.connect() as conn:
+        spaces = conn.execute(sa.text("SELECT nspname FROM pg_namespace")).scalars().all()
+    assert store_schema(other) not in spaces and not [s for s in spaces if "rg_hold" in s]
+    # and a backup of public is not restored into another schema
+    with pytest.raises(BackupError, match="只能恢复到 public"):
+        restore(other, file, force=True)
+
+
+def test_failed_restore_makes_no_database(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a backup", encoding="utf-8")
+    target = tmp_path / "new.db"
+    result = runner.invoke(app, ["restore", str(text), "--db", f"sqlite:///{target}"])
+    assert result.exit_code == 1 and "不是 SQLite 备份文件" in result.output
+    assert not target.exists()
+    missing = runner.invoke(app, ["backup", str(tmp_path / "b"), "--db", f"sqlite:///{target}"])
+    assert missing.exit_code == 1 and "数据库文件不存在" in missing.output
+    assert not target.exists() and not (tmp_path / "b").exists()
