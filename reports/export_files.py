@@ -83,6 +83,15 @@ def text_cell(sheet: Any, value: Any, font: Font | None = None) -> WriteOnlyCell
     return cell
 
 
+def _plain_or_text(sheet: Any, value: Any) -> Any:
+    """The value itself where openpyxl writes it as it is (numbers, dates, plain text: fast),
+    a text cell (``text_cell``) for text that starts like a formula."""
+    value = cell_value(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return text_cell(sheet, value)
+    return value
+
+
 def sheet_title(name: str, taken: set[str]) -> str:
     """A sheet name Excel accepts (31 characters, none of []:*?/\\), unique in the book."""
     base = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:SHEET_NAME_CHARS] or "sheet"
@@ -104,7 +113,7 @@ def write_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
         sheet.freeze_panes = "A2"
         sheet.append([text_cell(sheet, str(c), bold) for c in frame.columns])
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([text_cell(sheet, v) for v in row])
+            sheet.append([_plain_or_text(sheet, v) for v in row])
     tmp = _temp(path)
     try:
         book.save(tmp)
