@@ -19,12 +19,16 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from . import schema
 from .database import MIGRATIONS, Database, StoreError
 from .private import PRIVATE_MODE, create_private, sqlite_file
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -68,13 +72,15 @@ def holds_data(db: Database) -> bool:
         return any(table_rows(conn).values())
 
 
-def existing_database(url: str) -> Database:
+def existing_database(url: str) -> Store:
     """The database of ``url`` to back up, never created: a SQLite file that does not exist
     is an error (opening it would make an empty one)."""
     file = sqlite_file(url)
     if file is not None and not (file.is_file() and file.stat().st_size > 0):
         raise BackupError(f"数据库文件不存在 (no such database file): {file}")
-    return Database(url)
+    from .store import Store
+
+    return Store(url)
 
 
 def backup(db: Database, target: Path, *, force: bool = False) -> BackupInfo:

@@ -26,6 +26,7 @@ def backup_cmd(
     db: DbOption = None,
 ) -> None:
     """备份数据库 Back up the whole store to FILE (consistent while the dashboard runs)."""
+    from geodata.access import LOCAL_ADMIN, log
     from geodata.backup import BackupError, backup, existing_database
 
     settings = _settings(db)
@@ -33,10 +34,16 @@ def backup_cmd(
         database = existing_database(settings.db)
         try:
             info = backup(database, file, force=force)
+            log(database, LOCAL_ADMIN, "backup", str(info.path), f"schema {info.schema_version}")
         finally:
             database.dispose()
     except BackupError as exc:
         _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(
+            f"无法写入备份文件 (cannot write the backup) {exc.filename or file}: {exc.strerror or exc}"
+        )
         return
     console.print(
         f"已备份 backed up to {info.path} (数据库版本 schema {info.schema_version}; "
@@ -52,16 +59,18 @@ def restore_cmd(
     db: DbOption = None,
 ) -> None:
     """从备份恢复 Restore the store from FILE (checked first; all or nothing)."""
+    from geodata import Store
+    from geodata.access import LOCAL_ADMIN, log
     from geodata.backup import BackupError, restore, sqlite_file, table_rows
-    from geodata.database import Database
 
     settings = _settings(db)
     file_db = sqlite_file(settings.db)
     new_file = file_db is not None and not file_db.exists()
-    database = Database(settings.db)
+    database = Store(settings.db)
     try:
         restore(database, file, force=force)
         database.migrate()  # a backup of an older release: brought to this schema
+        log(database, LOCAL_ADMIN, "restore", str(file), f"force={force}")
         with database.engine.connect() as conn:
             rows = table_rows(conn)
     except BackupError as exc:

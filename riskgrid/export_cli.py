@@ -63,4 +63,9 @@ def export(
     except AccessDenied as exc:
         _fail(f"{exc} (user {principal.username})")
         return
+    except OSError as exc:
+        _fail(
+            f"无法写入导出文件 (cannot write the export) {exc.filename or out}: {exc.strerror or exc}"
+        )
+        return
     console.print(str(path), highlight=False, soft_wrap=True, markup=False)

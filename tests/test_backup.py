@@ -99,7 +99,17 @@ def test_cli_round_trip_and_refusals(make_store, backend, tmp_path):
     assert target.meta("note") == "changed"
     forced = runner.invoke(app, ["restore", str(file), "--force", "--db", url_of(target)])
     assert forced.exit_code == 0, forced.output
-    assert target.meta("note") is None and target.dump() == source.dump()
+    assert target.meta("note") is None
+    restored, backed_up = target.dump(), source.dump()
+    assert (
+        [(r[3], r[4]) for r in restored.pop("audit_log")]
+        == [
+            ("backup", str(file)),  # the backup's own row is written after it: not in it
+            ("restore", str(file)),
+        ][1:]
+    )
+    assert [(r[3], r[4]) for r in backed_up.pop("audit_log")] == [("backup", str(file))]
+    assert restored == backed_up
 
 
 def test_bad_backups_are_clear_errors_and_change_nothing(make_store, backend, tmp_path):
