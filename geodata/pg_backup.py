@@ -69,14 +69,18 @@ def connection(db: Database) -> tuple[str, dict[str, str]]:
         **{k: v for k, v in url.query.items() if isinstance(v, str)},
     }
     conninfo = " ".join(
-        f"{k}='{str(v).replace(chr(92), chr(92) * 2).replace(chr(39), chr(92) + chr(39))}'"
-        for k, v in parts.items()
-        if v not in (None, "")
+        f"{k}={_conninfo_value(v)}" for k, v in parts.items() if v not in (None, "")
     )
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     return conninfo, env
+
+
+def _conninfo_value(value: object) -> str:
+    """A value of a libpq keyword/value connection string, quoted (backslash, quote escaped)."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
 
 
 def store_schema(db: Database) -> str:
