@@ -107,6 +107,16 @@ def _register_account_commands() -> None:
     app.command("audit")(audit)
 
 
+def _register_data_commands() -> None:
+    """``backup``, ``restore`` and ``export``: the data to a file and back, or for other tools."""
+    from .backup_cli import backup_cmd, restore_cmd
+    from .export_cli import export
+
+    app.command("backup")(backup_cmd)
+    app.command("restore")(restore_cmd)
+    app.command("export")(export)
+
+
 def migrate(db: DbOption = None) -> None:
     """创建或升级数据库 Create or upgrade the database schema."""
     store = open_store(_settings(db))
@@ -284,6 +294,7 @@ app.command()(demo)
 app.command()(serve)
 app.command()(brief)
 app.command()(timeliness)
+_register_data_commands()
 
 _register_account_commands()
 
