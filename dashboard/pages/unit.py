@@ -30,6 +30,7 @@ from .. import (
     routing,
     tables,
 )
+from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
 from ..maps import map_geometry_urls
 from ..problem_panel import problems_panel
@@ -310,6 +311,7 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def _on_brief(_png: int, _pdf: int, ctx: dict[str, str]) -> dict[str, Any]:
         kind = "pdf" if dash.ctx.triggered_id == page_frame.BRIEF_PDF else "png"
+        ctx = checked_ctx(ctx, "code", "month")
         return briefing_download(ctx["code"], ctx["month"], kind)
 
     @app.callback(
@@ -325,6 +327,7 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
+        ctx = checked_ctx(ctx, "code", "month")
         return month_changed(ctx["code"], month, search, ctx["month"], dash.ctx.triggered_id)
 
     @app.callback(
@@ -336,6 +339,7 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def _on_map(level: str, measure: str, ctx: dict[str, str]) -> tuple[Any, Component]:
+        ctx = checked_ctx(ctx, "code", "month")
         full = dash.ctx.triggered_id == "unit-level"
         return map_update(ctx["code"], level, measure, ctx["month"], full=full)
 
