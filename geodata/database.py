@@ -56,6 +56,15 @@ class DatabaseMissing(StoreError):
         self.path = path
 
 
+def missing_database(url: str) -> str | None:
+    """The Chinese error for a SQLite URL whose file does not exist (None when it exists, or
+    for PostgreSQL): what ``riskgrid serve`` says instead of making an empty database."""
+    file = sqlite_file(normalize_url(url))
+    if file is None or file.is_file():
+        return None
+    return str(DatabaseMissing(file))
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for an error that says the database cannot be reached or read just now (its SQLite
     file moved away, unreadable or not a database; PostgreSQL restarting or the connection cut),

@@ -13,7 +13,14 @@ Access (``geodata.access.ScopedStore``) wraps it with the one scope check for a 
 
 from __future__ import annotations
 
-from .database import Database, DatabaseMissing, StoreError, is_unavailable, normalize_url
+from .database import (
+    Database,
+    DatabaseMissing,
+    StoreError,
+    is_unavailable,
+    missing_database,
+    normalize_url,
+)
 from .materialize import FiguresPipeline
 from .readmodel import ReadModel
 from .records.assignments import AssignmentRecords
@@ -32,6 +39,7 @@ __all__ = [
     "Store",
     "StoreError",
     "is_unavailable",
+    "missing_database",
     "normalize_url",
 ]
 

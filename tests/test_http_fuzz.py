@@ -232,7 +232,6 @@ def test_no_callback_body_gets_a_500_a_traceback_or_data_outside_the_area(
         assert checked(response, raw) and response.status_code == 400
     # the valid bodies were answered, the mutated ones mostly refused
     assert statuses.get(200, 0) > 40 and statuses.get(400, 0) > 100, statuses
-    print(username, sorted(statuses.items()))
 
 
 def hostile_paths(w: World) -> list[str]:
@@ -295,7 +294,10 @@ def test_no_route_gets_a_500_a_traceback_or_data_outside_the_area(
             assert response.status_code == 404, path
     for method in ("POST", "PUT", "DELETE"):
         for path in ("/", "/unit/152223", "/geojson/grid/152223.json", "/_dash-layout"):
-            checked(client.open(path, method=method), (method, path))
+            response = client.open(path, method=method)
+            body = response.get_data().decode("utf-8", "replace")
+            assert response.status_code in (400, 404, 405), (method, path, response.status_code)
+            assert not TRACEBACK.search(body) and "Method Not Allowed" not in body
 
 
 def test_not_found_shows_the_code_as_typed_in_chinese(world: World, fuzz_clients: dict[str, Any]):
