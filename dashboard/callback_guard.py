@@ -212,7 +212,10 @@ def register(app: dash.Dash) -> None:
         request = flask.request
         if request.path != path or request.method != "POST":
             return None
-        body = request.get_json(force=True, silent=True)
+        try:
+            body = request.get_json(force=True, silent=True)
+        except RecursionError:  # nested deeper than the JSON parser goes
+            body = None
         if body is None:
             return _refuse("不是 JSON (not JSON)")
         try:

@@ -78,9 +78,10 @@ def http_error(exc: HTTPException) -> flask.Response:
         response = _json({"error": f"{title} ({status})"}, status)
     else:
         response = message_page(title, "请从首页重新进入。", status)
+    headers = dict(exc.get_headers())
     for key in ("Allow", "Retry-After"):  # what the error says the client may do
-        if key in exc.get_headers():
-            response.headers[key] = dict(exc.get_headers())[key]
+        if key in headers:
+            response.headers[key] = headers[key]
     return response
 
 
@@ -106,9 +107,7 @@ def stale_response(exc: BaseException) -> flask.Response:
     if _is_api(flask.request.path):
         response = _json({"error": STALE_JSON, "stale": True}, 503)
     else:
-        response = message_page(
-            STALE_TITLE, STALE_DETAIL, 503, links=False, refresh=seconds, extra=""
-        )
+        response = message_page(STALE_TITLE, STALE_DETAIL, 503, links=False, refresh=seconds)
     response.headers["Retry-After"] = str(seconds)
     return response
 

@@ -26,7 +26,6 @@ from urllib.parse import parse_qsl, quote
 
 import pytest
 
-from dashboard import errors
 from geodata.model import LEVELS
 from tests import test_auth
 from tests.test_auth import (
@@ -206,9 +205,10 @@ def test_no_callback_body_gets_a_500_a_traceback_or_data_outside_the_area(
     rng = random.Random(f"{SEED}-{username}")
     secrets = secrets_for(world, username)
     outside = outside_targets(world, username) if username != "admin" else []
-    values = forged_values(inside_target(world, username), world.months)
-    for t in outside:  # bodies naming a unit outside the area too
-        values += forged_values(t, world.months)[:2]
+    # the unit page, the grid page and a household's, of the role's own area
+    values = forged_values(inside_target(world, username), world.months)[:3]
+    for t in outside:  # and a unit outside the area (tests/test_auth.py tries every scenario)
+        values += forged_values(t, world.months)[:1]
     statuses: dict[int, int] = {}
     deps = server_callbacks(client)
     assert len(deps) >= 12
@@ -227,7 +227,8 @@ def test_no_callback_body_gets_a_500_a_traceback_or_data_outside_the_area(
         )
         checked(response, body)
         assert response.status_code == 400 and "请求无效" in response.get_json()["error"]
-    for raw in (b"not json", b'{"output": "\\ud800"', b"\xff\xfe", b""):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for raw in (b"not json", b'{"output": "\\ud800"', b"\xff\xfe", b"", deep):
         response = client.post("/_dash-update-component", data=raw, content_type="text/plain")
         assert checked(response, raw) and response.status_code == 400
     # the valid bodies were answered, the mutated ones mostly refused
@@ -341,7 +342,6 @@ def test_an_unforeseen_error_is_logged_once_with_an_id_the_page_shows(
     logged = [r for r in caplog.records if "boom" in (r.exc_text or "") or r.exc_info]
     assert len(logged) == 1 and request_id in logged[0].getMessage()
     # a page: the same, as a short Chinese page with the id
-    monkeypatch.setattr(errors, "log", errors.log)
     monkeypatch.setattr("dashboard.page_status.page_refusal", lambda *a: broken())
     response = client.get("/")
     body = response.get_data(as_text=True)
