@@ -235,6 +235,43 @@ def test_no_callback_body_gets_a_500_a_traceback_or_data_outside_the_area(
     assert statuses.get(200, 0) > 40 and statuses.get(400, 0) > 100, statuses
 
 
+HOSTILE_MONTHS = ["2026-13", "9999-99", "", "２０２６－１０", "\ud800", "2026-1", None, 202610]
+
+
+def test_hostile_months_in_every_callback(world: World, fuzz_clients: dict[str, Any]):
+    """Every callback, with each hostile month in every input and state that carries one (the
+    month dropdowns, a page's context store, the address's ?month=), the briefing's included."""
+    client = fuzz_clients["county"]
+    t = inside_target(world, "county")
+    statuses = []
+    for month in HOSTILE_MONTHS:
+        base = forged_values(t, world.months)[0]
+
+        def value(cid: str, prop: str, month: Any = month, base: Any = base) -> Any:
+            plain = base(cid, prop)
+            if prop == "value" and "month" in cid:
+                return month
+            if prop == "search":
+                return f"?month={month}"
+            if isinstance(plain, dict) and "month" in plain:
+                return {**plain, "month": month}
+            return plain
+
+        for dep in server_callbacks(client):
+            for trigger in range(len(dep["inputs"])):
+                response = post_callback(client, callback_body(dep, value, trigger))
+                checked(response, (dep["output"], month))
+                statuses.append(response.status_code)
+    brief = next(d for d in server_callbacks(client) if d["output"] == "brief-download.data")
+    for month in [m for m in HOSTILE_MONTHS if m is not None]:  # (None: the latest month)
+        ctx = {"code": t.unit.code, "month": month}
+        body = callback_body(brief, lambda cid, prop, ctx=ctx: ctx if prop == "data" else 1)
+        response = post_callback(client, body)
+        checked(response, ("brief", month))
+        assert response.status_code in (204, 400, 404), (month, response.status_code)
+    assert statuses.count(200) > 20, statuses
+
+
 def hostile_paths(w: World) -> list[str]:
     grid = w.villages[w.townships[0].code][0]
     grid_code = w.store.children(grid.code)[0].code

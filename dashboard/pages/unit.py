@@ -15,6 +15,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import NotFound
 
 from geodata.model import CHILD_LEVEL, LEVEL_LABELS, Unit
 
@@ -285,6 +286,10 @@ def briefing_download(code: str, month: str | None, kind: str = "png") -> dict[s
     unit = loaders.unit(code)  # refuses a unit outside the user's area
     if unit is None or kind not in ("png", "pdf"):
         raise PreventUpdate
+    chosen = loaders.resolve_month(month) if month != "" else None
+    if chosen is None and month is not None:  # no such month (2026-13, ２０２６－１０, ''): 404
+        raise NotFound("没有该月份的数据 (no data for month)")
+    month = chosen
     store = loaders.store
     render = briefing.render_pdf if kind == "pdf" else briefing.render_png
     content = render(store, unit.code, month)
