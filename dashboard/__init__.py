@@ -18,7 +18,17 @@ import assets
 from geodata import Lines, Store
 from geodata.settings import Settings, load_settings
 
-from . import auth, components, geo, initial_page, page_status, pages, responses
+from . import (
+    auth,
+    callback_guard,
+    components,
+    errors,
+    geo,
+    initial_page,
+    page_status,
+    pages,
+    responses,
+)
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
 __all__ = ["ASSETS_DIR", "create_app"]
@@ -84,10 +94,12 @@ class RiskgridDash(dash.Dash):
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
-    """A new dashboard app on the store named by ``settings.db``."""
+    """A new dashboard app on the store named by ``settings.db``: an existing database (a
+    SQLite file that does not exist is ``geodata.store.DatabaseMissing``, never made)."""
     settings = settings or load_settings()
     auth.check_binding(settings)  # log-in off only on a loopback address
-    store = Store(settings.db, Lines(settings.monitoring_line, settings.observation_line))
+    lines = Lines(settings.monitoring_line, settings.observation_line)
+    store = Store(settings.db, lines, create=False)
     store.migrate()
     store.ensure_policy()
     app = RiskgridDash(
@@ -108,6 +120,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.config[SETTINGS_KEY] = settings
     server.config[LOADERS_KEY] = Loaders(store, Cache(server, config=cache_config(settings)))
     auth.init_auth(app, settings, store)  # deny by default: log-in, scope, 403
+    errors.register(server)  # no traceback, no English page: 4xx, 503 stale data, 500 with an id
+    callback_guard.register(app)  # a callback body Dash could not run: 400
     geo.register(server)
     pages.register(app)
     page_status.register(app)  # a page address naming nothing: 404 (after the log-in check)

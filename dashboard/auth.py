@@ -59,7 +59,7 @@ from .responses import (
     not_found_response,
     security_headers,
 )
-from .sessions import ServerSessionInterface
+from .sessions import ServerSessionInterface, raise_if_unreadable
 
 SESSION_COOKIE = "riskgrid_session"
 LOGIN_AT = "rg_login_at"
@@ -316,6 +316,7 @@ def init_auth(app: dash.Dash, settings: Settings, store: Store) -> None:
 
     # first: before Dash's own first-request set-up, which builds the layout (a user's shell)
     server.before_request_funcs.setdefault(None, []).insert(0, require_login)
+    server.before_request_funcs[None].insert(0, raise_if_unreadable)  # the store away: 503
     server.register_error_handler(AccessDenied, denied_response)
     server.register_error_handler(404, not_found_response)  # Flask's own (English) page never
     server.after_request(security_headers)

@@ -66,11 +66,12 @@ def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
 
 
 def serve_geojson(level: str, code: str) -> flask.Response:
-    """Flask view: the outlines, 404 for an unknown level or unit, 403 (``AccessDenied``, raised
-    by ``loaders.unit`` before anything is read or taken from the cache) for a unit outside the
-    user's area."""
+    """Flask view: the outlines, 404 for an unknown level or unit and for a level above the
+    unit's (villages inside a grid), 404 too (``AccessDenied``, raised by ``loaders.unit``
+    before anything is read or taken from the cache) for a unit outside the user's area."""
     loaders = get_loaders()
-    if level not in LEVELS or loaders.unit(code) is None:
+    unit = loaders.unit(code) if level in LEVELS else None
+    if unit is None or LEVELS.index(level) < LEVELS.index(unit.level):
         flask.abort(404)
     response = flask.Response(geojson_body(loaders, level, code), mimetype="application/json")
     # private: only the user's own browser keeps it (it is behind a log-in), never a shared proxy

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import re
 import secrets
 
 import dash
@@ -60,26 +61,76 @@ def logout_form() -> str:
     )
 
 
+def _signed_in() -> bool:
+    try:
+        return flask.has_request_context() and current_user.is_authenticated
+    except Exception:  # the account store is away (the stale-data page): not signed in here
+        return False
+
+
 def message_page(
-    title: str, detail: str, status: int, *, links: bool = True, logout: bool = False
+    title: str,
+    detail: str,
+    status: int,
+    *,
+    links: bool = True,
+    logout: bool = False,
+    extra: str = "",
+    refresh: int | None = None,
 ) -> flask.Response:
-    """A plain Chinese page (no Dash, no data): refusals and errors."""
-    signed_in = flask.has_request_context() and current_user.is_authenticated
+    """A plain Chinese page (no Dash, no data): refusals and errors. ``extra``: more HTML after
+    the detail (already escaped); ``refresh``: the page reloads itself after that many
+    seconds."""
     nav = '<p><a href="/">返回首页</a></p>' if links else ""
-    if (links or logout) and signed_in:
+    if (links or logout) and _signed_in():
         nav += logout_form()
+    reload = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     body = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)} · 防返贫动态监测</title>
+<html lang="zh-CN"><head><meta charset="utf-8">{reload}<title>{html.escape(title)} · 防返贫动态监测</title>
 <style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea;
 color:#222;margin:0}}main{{max-width:560px;margin:12vh auto;background:#fff;padding:28px 32px;
 border-top:4px solid #b8322a;box-shadow:0 1px 4px rgba(0,0,0,.12)}}h1{{font-size:22px}}
 a{{color:#9b2a22}}button{{font-size:15px;padding:6px 16px;color:#fff;background:#b8322a;
 border:0;cursor:pointer}}</style></head>
-<body><main id="{'rg-notfound' if status == 404 else 'rg-denied'}"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{nav}</main>
+<body><main id="{_main_id(status)}"><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>{extra}{nav}</main>
 </body></html>"""
     response = flask.Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _main_id(status: int) -> str:
+    if status == 404:
+        return "rg-notfound"
+    return "rg-denied" if status in (401, 403) else "rg-error"
+
+
+def shown_as_typed(text: str) -> str:
+    """``text`` (a code from an address, already decoded) as it was typed, for a page: control
+    characters as ``\\x0a``, anything that cannot be written as UTF-8 as U+FFFD, HTML-escaped."""
+    out = []
+    for ch in text:
+        point = ord(ch)
+        if point < 0x20 or point == 0x7F:
+            out.append(f"\\x{point:02x}")
+        elif 0xD800 <= point <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return html.escape("".join(out), quote=True)
+
+
+# page addresses naming a code: the not-found page shows the code as it was typed
+TYPED_CODE = re.compile(r"^/(unit|grid|problems|household)/([^/]+)/?\Z")
+
+
+def typed_code_line(path: str) -> str:
+    """``<p id="rg-typed">编码 …</p>`` for a page address naming a code, else ''."""
+    match = TYPED_CODE.match(path)
+    if not match:
+        return ""
+    label = "农户编号" if match.group(1) == "household" else "编码"
+    return f'<p id="rg-typed">{label} <code>{shown_as_typed(match.group(2))}</code></p>'
 
 
 DENIED_TITLE = "无权查看"
@@ -97,7 +148,9 @@ def not_found_response(_exc: Exception | None = None) -> flask.Response:
         response.status_code = 404
         response.headers["Cache-Control"] = "no-store"
         return response
-    return message_page(NOT_FOUND_TITLE, NOT_FOUND_DETAIL, 404)
+    return message_page(
+        NOT_FOUND_TITLE, NOT_FOUND_DETAIL, 404, extra=typed_code_line(flask.request.path)
+    )
 
 
 def denied_response(exc: Exception | None = None) -> flask.Response:

@@ -16,6 +16,7 @@ never for a visitor who has nothing in it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -25,8 +26,11 @@ from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
 from geodata.sessions import SessionBackend
+from geodata.store import is_unavailable
 
 SALT = "riskgrid-session"
+
+log = logging.getLogger(__name__)
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -41,6 +45,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.new = token is None
         self.modified = False
         self.rotate = False
+        # the store could not be read when the session was opened: raised again by the first
+        # hook of the request (``raise_if_unreadable``), so that it gets the stale-data answer
+        self.unreadable: BaseException | None = None
 
     def regenerate(self) -> None:
         """A new token at the next save (log-in: no session fixation); the old one is deleted."""
@@ -78,7 +85,14 @@ class ServerSessionInterface(SessionInterface):
             except (BadSignature, UnicodeError, ValueError):
                 token = None
             if token:
-                data = self.backend.get(token)
+                try:
+                    data = self.backend.get(token)
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    session = ServerSession()
+                    session.unreadable = exc
+                    return session
                 if data is not None:
                     return ServerSession(data, token)
         return ServerSession()
@@ -87,6 +101,16 @@ class ServerSessionInterface(SessionInterface):
         self, app: flask.Flask, session: SessionMixin, response: flask.Response
     ) -> None:
         assert isinstance(session, ServerSession)
+        if session.unreadable is not None:
+            return  # nothing was read, nothing is written (the cookie stays as it was)
+        try:
+            self._save(app, session, response)
+        except Exception as exc:  # the store went away during the request: the change is lost
+            if not is_unavailable(exc):
+                raise
+            log.warning("session not saved: %s: %s", type(exc).__name__, exc)
+
+    def _save(self, app: flask.Flask, session: ServerSession, response: flask.Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -120,3 +144,11 @@ class ServerSessionInterface(SessionInterface):
             samesite=self.get_cookie_samesite(app),
         )
         response.vary.add("Cookie")
+
+
+def raise_if_unreadable() -> None:
+    """A ``before_request`` hook (the first): the error that kept the session from being read."""
+    session = flask.session
+    unreadable = getattr(session, "unreadable", None)
+    if unreadable is not None:
+        raise unreadable

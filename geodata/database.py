@@ -10,6 +10,8 @@ migrations and the data version the dashboard caches by.
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,19 +45,72 @@ class StoreError(RuntimeError):
     """A request the store cannot answer (unknown unit, no data yet); its text is for users."""
 
 
+class DatabaseMissing(StoreError):
+    """The SQLite file of a store opened without ``create`` does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"数据库不存在: {path}, 请先 riskgrid demo 或 riskgrid migrate "
+            f"(database not found: {path}; run riskgrid demo or riskgrid migrate first)"
+        )
+        self.path = path
+
+
+def missing_database(url: str) -> str | None:
+    """The Chinese error for a SQLite URL whose file does not exist (None when it exists, or
+    for PostgreSQL): what ``riskgrid serve`` says instead of making an empty database."""
+    file = sqlite_file(normalize_url(url))
+    if file is None or file.is_file():
+        return None
+    return str(DatabaseMissing(file))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for an error that says the database cannot be reached or read just now (its SQLite
+    file moved away, unreadable or not a database; PostgreSQL restarting or the connection cut),
+    as opposed to a bug: the dashboard shows its stale-data message for these."""
+    if isinstance(exc, DatabaseMissing | sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.exc.PendingRollbackError | sa.exc.DisconnectionError):
+        return True
+    if type(exc) is sa.exc.DatabaseError:  # e.g. "file is not a database"
+        return True
+    return type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError)
+
+
 class Database:
     """Connections, the write transaction, meta, migrations and the data version."""
 
-    def __init__(self, url: str, lines: Lines | None = None, *, engine: Engine | None = None):
+    def __init__(
+        self,
+        url: str,
+        lines: Lines | None = None,
+        *,
+        engine: Engine | None = None,
+        create: bool = True,
+    ):
+        """``create`` False (the dashboard): a SQLite file that does not exist is an error
+        (``DatabaseMissing``), never made, and is never made later either; while it is gone or
+        replaced, the pooled connections are dropped and each new one fails until it is back."""
         self.url = normalize_url(url)
         self.lines = lines or Lines()
         self.file = sqlite_file(self.url) if engine is None else None
-        if self.file is not None and self.file.parent.is_dir():
-            create_private(self.file)  # personal data: mode 0600 from the first byte
-        self.engine = engine or sa.create_engine(self.url, future=True)
+        self._cache: dict[tuple, Any] = {}
+        if self.file is not None and not create:
+            self.file = self.file.absolute()
+            if not self.file.is_file():
+                raise DatabaseMissing(self.file)
+            self.engine = _existing_sqlite_engine(self.url, self.file, self._cache)
+        else:
+            if self.file is not None and self.file.parent.is_dir():
+                create_private(self.file)  # personal data: mode 0600 from the first byte
+            # PostgreSQL: a connection cut by a restart is found and replaced before use
+            ping = engine is None and self.url.startswith("postgresql")
+            self.engine = engine or sa.create_engine(self.url, pool_pre_ping=ping)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._cache: dict[tuple, Any] = {}
         self._cache_lock = threading.Lock()
 
     @property
@@ -170,6 +225,42 @@ class Database:
                 rows = conn.execute(sa.select(table)).all()
                 out[table.name] = sorted((tuple(r) for r in rows), key=repr)
         return out
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _existing_sqlite_engine(url: str, path: Path, cache: dict) -> Engine:
+    """An engine on the SQLite file ``path`` that never creates it: connections open it
+    read-write only if it exists (``mode=rw``), and a pooled connection is dropped, with every
+    other one (and ``cache``), when the file at ``path`` is gone or another file now."""
+    uri = path.as_uri() + "?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    engine = sa.create_engine(url, creator=connect)
+
+    @sa.event.listens_for(engine, "connect")
+    def _remember(_dbapi: Any, record: Any) -> None:
+        try:
+            record.info["rg_file"] = _file_identity(path)
+        except OSError:
+            record.info["rg_file"] = None
+
+    @sa.event.listens_for(engine, "checkout")
+    def _same_file(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        try:
+            same = _file_identity(path) == record.info.get("rg_file")
+        except OSError:
+            same = False
+        if not same:
+            cache.clear()
+            raise sa.exc.InvalidatePoolError(f"database file moved or replaced: {path}")
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

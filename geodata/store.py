@@ -13,7 +13,14 @@ Access (``geodata.access.ScopedStore``) wraps it with the one scope check for a 
 
 from __future__ import annotations
 
-from .database import Database, StoreError, normalize_url
+from .database import (
+    Database,
+    DatabaseMissing,
+    StoreError,
+    is_unavailable,
+    missing_database,
+    normalize_url,
+)
 from .materialize import FiguresPipeline
 from .readmodel import ReadModel
 from .records.assignments import AssignmentRecords
@@ -26,7 +33,15 @@ from .records.signals import SignalRecords
 from .records.sites import SiteRecords
 from .records.units import GRID_COLUMNS, UnitRecords
 
-__all__ = ["GRID_COLUMNS", "Store", "StoreError", "normalize_url"]
+__all__ = [
+    "GRID_COLUMNS",
+    "DatabaseMissing",
+    "Store",
+    "StoreError",
+    "is_unavailable",
+    "missing_database",
+    "normalize_url",
+]
 
 
 class Store(

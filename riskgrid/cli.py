@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from geodata import Store
+from geodata import Store, StoreError
+from geodata.store import missing_database
 
 from .brief_cli import brief
 from .check_cli import check
@@ -156,7 +157,7 @@ def _serve(settings: Settings, store: Store | None = None, wall: bool = False) -
     try:
         check_binding(settings)
         dash_app = create_app(settings)
-    except UnsafeSettings as exc:
+    except (UnsafeSettings, StoreError) as exc:
         _fail(str(exc))
         return
     from dashboard.auth import exposure_warnings
@@ -283,6 +284,9 @@ def serve(
 ) -> None:
     """启动看板 Serve the dashboard."""
     settings = _settings(db, host=host, port=port, threads=threads, workers=workers)
+    missing = missing_database(settings.db)  # the dashboard never makes a database
+    if missing:
+        _fail(missing)
     open_store(settings)
     _serve(settings, wall=wall)
 

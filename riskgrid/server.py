@@ -33,10 +33,15 @@ def listen_host(host: str) -> str:
 
 
 def setup_logging() -> None:
-    """waitress's own messages and the access log, on stderr at INFO (once)."""
-    for name in ("waitress", ACCESS_LOGGER):
+    """waitress's own messages and the access log, on stderr at INFO (once); the dashboard's
+    warnings and errors (the database away, an unforeseen error with its request id) too."""
+    for name, level in (
+        ("waitress", logging.INFO),
+        (ACCESS_LOGGER, logging.INFO),
+        ("dashboard", logging.WARNING),
+    ):
         logger = logging.getLogger(name)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(level)
         if not any(getattr(h, "_riskgrid", False) for h in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter(LOG_FORMAT))

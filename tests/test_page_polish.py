@@ -239,10 +239,11 @@ def test_addresses_that_name_nothing_answer_404_in_chinese(world: World, clients
         (f"/problems/{t1.code}", "/problems/999999"),
         (f"/unit/{t1.code}?month=1999-01", "/unit/999999"),
     ]
+    typed = re.compile(rb'<p id="rg-typed">.*?</p>')  # the code as typed: the only difference
     for outside, other in pairs:
         a, b = client.get(outside), client.get(other)
         assert a.status_code == b.status_code == 404, outside
-        assert a.get_data() == b.get_data(), outside
+        assert typed.sub(b"", a.get_data()) == typed.sub(b"", b.get_data()), outside
         assert t1.name not in a.get_data(as_text=True)
 
 

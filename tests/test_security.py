@@ -340,7 +340,11 @@ def test_an_outside_unit_answers_exactly_as_an_unknown_one(world: World):
     for outside, unknown in pairs:
         a, b = client.get(outside), client.get(unknown)
         assert a.status_code == b.status_code == 404, (outside, a.status_code, b.status_code)
-        assert a.get_data() == b.get_data(), (outside, unknown)
+        # byte for byte, but for the code shown as typed
+        shown_a, shown_b = (outside.split("/")[-1], unknown.split("/")[-1])
+        assert a.get_data().replace(shown_a.encode(), b"CODE") == b.get_data().replace(
+            shown_b.encode(), b"CODE"
+        ), (outside, unknown)
         assert t1.name not in a.get_data(as_text=True)
     # and a client-side navigation (the router callback) answers them alike too
     from tests.test_auth import render

@@ -333,6 +333,7 @@ def test_wall_intervals_come_from_the_app_settings(live_db):
 
 def test_wall_without_data_says_so_and_a_unit_parameter_picks_the_unit(tmp_path, small_app):
     empty = tmp_path / "empty.db"
+    Store(support.sqlite_url(empty)).migrate()  # a database with nothing loaded yet
     app = create_app(Settings(db=support.sqlite_url(empty), login=False))
     with request(app):
         page = wall.wall_layout(None)

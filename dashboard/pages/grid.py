@@ -20,6 +20,7 @@ from geodata.model import RISK_COLORS, RISK_LABELS, Unit, mask_name
 from reports import fmt
 
 from .. import cards, links, map_figures, measures, messages, page_frame, panels, routing, tables
+from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import outline_source
 from ..maps import map_base, map_geometry_urls
@@ -381,6 +382,7 @@ def click_href(click: dict[str, Any] | None, month: str) -> str | None:
 def month_href(month: str | None, ctx: dict[str, str]) -> str | None:
     """The grid's page in the month chosen (the household list shown kept), None for the month
     shown. ``AccessDenied`` for a grid outside the user's area."""
+    ctx = checked_ctx(ctx, "code", "month")
     if not month or month == ctx["month"]:
         return None
     unit = get_loaders().unit(ctx["code"])  # AccessDenied outside the user's area
@@ -391,7 +393,7 @@ def month_href(month: str | None, ctx: dict[str, str]) -> str | None:
 
 def map_click_href(click: dict[str, Any] | None, ctx: dict[str, str]) -> str | None:
     """Where a click on the grid's map leads (:func:`click_href`)."""
-    return click_href(click, ctx["month"])
+    return click_href(click, checked_ctx(ctx, "month")["month"])
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -25,6 +25,7 @@ from geodata.model import CATEGORY_LABELS, RISK_LABELS, mask_id_number, mask_nam
 from reports import fmt
 
 from .. import links, messages, page_frame, routing, tables
+from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
 from ..problem_table import problems_table
 
@@ -359,6 +360,7 @@ def signals_panel(signals: list[dict[str, Any]]) -> Component:
 def month_href(month: str | None, ctx: dict[str, str]) -> str | None:
     """The household's page in the month chosen, None for the month shown. ``AccessDenied``
     for a household outside the user's area."""
+    ctx = checked_ctx(ctx, "id", "month")
     if not month or month == ctx["month"]:
         return None
     get_loaders().check_household(ctx["id"], month)

@@ -29,6 +29,7 @@ from .. import (
     routing,
     tables,
 )
+from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders, get_settings
 from ..geo import outline_source
 from ..maps import child_labels, unit_view
@@ -322,4 +323,5 @@ def register_callbacks(app: dash.Dash) -> None:
     def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
         if ctx is None:
             raise PreventUpdate
+        ctx = checked_ctx(ctx, "month")
         return month_changed(month, search, ctx["month"], dash.ctx.triggered_id)

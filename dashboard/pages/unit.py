@@ -15,6 +15,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import NotFound
 
 from geodata.model import CHILD_LEVEL, LEVEL_LABELS, Unit
 
@@ -30,6 +31,7 @@ from .. import (
     routing,
     tables,
 )
+from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
 from ..maps import map_geometry_urls
 from ..problem_panel import problems_panel
@@ -284,6 +286,10 @@ def briefing_download(code: str, month: str | None, kind: str = "png") -> dict[s
     unit = loaders.unit(code)  # refuses a unit outside the user's area
     if unit is None or kind not in ("png", "pdf"):
         raise PreventUpdate
+    chosen = loaders.resolve_month(month) if month != "" else None
+    if chosen is None and month is not None:  # no such month (2026-13, ２０２６－１０, ''): 404
+        raise NotFound("没有该月份的数据 (no data for month)")
+    month = chosen
     store = loaders.store
     render = briefing.render_pdf if kind == "pdf" else briefing.render_png
     content = render(store, unit.code, month)
@@ -310,6 +316,7 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def _on_brief(_png: int, _pdf: int, ctx: dict[str, str]) -> dict[str, Any]:
         kind = "pdf" if dash.ctx.triggered_id == page_frame.BRIEF_PDF else "png"
+        ctx = checked_ctx(ctx, "code", "month")
         return briefing_download(ctx["code"], ctx["month"], kind)
 
     @app.callback(
@@ -325,6 +332,7 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
+        ctx = checked_ctx(ctx, "code", "month")
         return month_changed(ctx["code"], month, search, ctx["month"], dash.ctx.triggered_id)
 
     @app.callback(
@@ -336,6 +344,7 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def _on_map(level: str, measure: str, ctx: dict[str, str]) -> tuple[Any, Component]:
+        ctx = checked_ctx(ctx, "code", "month")
         full = dash.ctx.triggered_id == "unit-level"
         return map_update(ctx["code"], level, measure, ctx["month"], full=full)
 

@@ -8,6 +8,7 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State
 
+from ...callback_guard import checked_ctx
 from .content import (
     refresh_result,
 )
@@ -41,6 +42,7 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def _on_tick(_r: int, _t: int, chosen: str | None, size: Any, ctx: dict) -> tuple[Any, ...]:
         trigger = dash.ctx.triggered_id
+        ctx = None if ctx is None else checked_ctx(ctx, "code")
         if trigger == SELECT and chosen == (ctx or {}).get("code"):
             raise dash.exceptions.PreventUpdate  # the callback itself set the selector
         if trigger == SIZE and list(map_size(size)) == list((ctx or {}).get("size") or []):

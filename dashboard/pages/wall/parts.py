@@ -108,7 +108,7 @@ def map_size(size: Any) -> tuple[int, int]:
     """The map's size in pixels from the browser's report (else the 1080p default)."""
     try:
         w, h = int(size["w"]), int(size["h"])
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, OverflowError):
         return DEFAULT_MAP_SIZE
     if w < 100 or h < 100:
         return DEFAULT_MAP_SIZE
