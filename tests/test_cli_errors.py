@@ -7,12 +7,14 @@ from __future__ import annotations
 import errno
 import sqlite3
 import zipfile
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+import etl.households
 import geodata.database
 from geodata import Store
 from riskgrid.cli import app
@@ -115,14 +117,19 @@ def test_garbage_and_truncated_workbooks(db, tmp_path):
     assert store.dump() == before
 
 
-def test_a_two_gigabyte_file_is_refused_before_it_is_read(db, tmp_path):
+def test_a_two_gigabyte_file_is_refused_before_it_is_read(db, tmp_path, monkeypatch):
     url, _, _ = db
+
+    read: list[object] = []
+    monkeypatch.setattr(etl.households, "_sha256", read.append)
+    monkeypatch.setattr(Path, "read_bytes", read.append)
     big = tmp_path / "big.csv"
     with big.open("wb") as f:
         f.truncate(2 * 1024**3)  # sparse: no disk used
     result = run("load", "households", str(big), "--db", url)
     assert result.exit_code == 2
     assert "文件过大: 2,048 MB, 上限 500 MB (RISKGRID_MAX_FILE_MB)" in result.output
+    assert read == []  # neither hashed nor read
 
 
 def test_locked_sqlite_database(db, monkeypatch):
