@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .cli_common import DbOption, _settings, console, err, open_store
+from .cli_common import DbOption, _fail, _settings, console, err, open_store
 
 load_app = typer.Typer(
     help="加载数据 Load grids, households, grid assignments, resettlement sites or department warnings.",
@@ -133,7 +133,10 @@ def load_households_cmd(
 ) -> None:
     """加载农户数据 Load household records as a monthly snapshot."""
     from etl.households import load_households
+    from geodata.model import MONTH_RE
 
+    if month is not None and not MONTH_RE.match(month):
+        _fail(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
     store = open_store(_settings(db))
     with _progress() as bar:
         task = bar.add_task("农户 households", total=None)

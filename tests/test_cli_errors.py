@@ -293,3 +293,28 @@ def test_output_directory_that_is_a_file(db, tmp_path):
     assert result.exit_code == 1
     assert str(blocker) in result.output
     assert "错误 error:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    (
+        (("load", "households", "h.csv", "--month", "2024-13"), "月份应为 YYYY-MM"),
+        (("serve", "--port", "99999"), "端口应为 1 至 65535"),
+        (("audit", "--since", "yesterday"), "日期应为 YYYY-MM-DD"),
+        (
+            ("demo", "--households", "0", "--months", "1", "--no-serve", "--out", "d"),
+            "演示数据参数无效",
+        ),
+        (("check", "--month", "2024-13"), "月份应为 YYYY-MM"),
+        (
+            ("brief", "--unit", "152223", "--format", "png", "--size", "10x", "--out", "b"),
+            "尺寸格式",
+        ),
+    ),
+)
+def test_bad_arguments_are_clear_errors_not_internal_ones(args, message, db, tmp_path, monkeypatch):
+    url, _, path = db
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "--db", url)
+    assert result.exit_code == 1
+    assert message in result.output and "内部错误" not in result.output
