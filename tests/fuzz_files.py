@@ -169,6 +169,13 @@ def _header_index(rows: list[list[str]]) -> int:
     return max(range(min(len(rows), 4)), key=lambda i: len(rows[i]))
 
 
+def _set(rows: list[list[object]], r: int, c: int, value: object) -> None:
+    """Cell (r, c) of ``rows`` set to ``value``; a short row (a ragged one) is padded."""
+    row = rows[r]
+    row.extend([""] * (c + 1 - len(row)))
+    row[c] = value
+
+
 def mutate_rows(
     rows: list[list[str]], mutation: str, rng: random.Random, text: str | None
 ) -> list[list[str]]:
@@ -178,21 +185,20 @@ def mutate_rows(
     width = len(rows[h])
     data = list(range(h + 1, len(rows)))
     if mutation == "cell" and data:
-        r, c = rng.choice(data), rng.randrange(width)
-        rows[r][c] = _odd(rng, text)
+        _set(rows, rng.choice(data), rng.randrange(width), _odd(rng, text))
     elif mutation == "typed" and data:
         for _ in range(rng.randint(1, 6)):
-            rows[rng.choice(data)][rng.randrange(width)] = rng.choice(TYPED_VALUES)
+            _set(rows, rng.choice(data), rng.randrange(width), rng.choice(TYPED_VALUES))
     elif mutation == "cells" and data:
         for _ in range(rng.randint(2, 8)):
-            rows[rng.choice(data)][rng.randrange(width)] = _odd(rng, text)
+            _set(rows, rng.choice(data), rng.randrange(width), _odd(rng, text))
     elif mutation == "long_cell" and data:
-        rows[rng.choice(data)][rng.randrange(width)] = rng.choice(("x", "网", "9")) * 100_000
+        _set(rows, rng.choice(data), rng.randrange(width), rng.choice(("x", "网", "9")) * 100_000)
     elif mutation == "drop_column":
         c = rng.randrange(width)
         rows = [r[:c] + r[c + 1 :] for r in rows]
     elif mutation == "rename_header":
-        rows[h][rng.randrange(width)] = _odd(rng, text)
+        _set(rows, h, rng.randrange(width), _odd(rng, text))
     elif mutation == "random_headers":
         rows[h] = [f"{text or ''}{rng.randrange(10**6)}" for _ in rows[h]]
     elif mutation == "duplicate_row" and data:
