@@ -93,9 +93,20 @@ def sync_after_load(store: Any) -> None:
 
 def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a loader and print its report; a ``LoadError`` goes on to the command's error
-    handler (``riskgrid.cli_errors``), which prints it and exits with code 2."""
+    handler (``riskgrid.cli_errors``), which prints it and exits with code 2. A load that
+    fails or is cancelled (Ctrl+C) after writing its rejects file leaves no new one behind:
+    nothing of it is written."""
+    from etl.rejects import reject_path
+
+    rejects = reject_path(Path(args[1])) if len(args) > 1 else None
+    existed = rejects is not None and rejects.exists()
     started = time.perf_counter()
-    report = fn(*args, **kwargs)
+    try:
+        report = fn(*args, **kwargs)
+    except BaseException:
+        if rejects is not None and not existed:
+            rejects.unlink(missing_ok=True)
+        raise
     _print_report(report, time.perf_counter() - started)
     return report
 

@@ -234,6 +234,27 @@ def test_ctrl_c_during_a_load_writes_nothing(db, monkeypatch):
     assert not list(path.parent.glob("*.rejects.*"))
 
 
+def test_ctrl_c_during_a_skip_invalid_load_leaves_no_rejects_file(db, monkeypatch, tmp_path):
+    url, store, _ = db
+    grids = sorted(store.grid_index()["grid_code"])
+    rows = county_file(5, 12, 2, 4, grids, others=3)
+    rows[1]["家庭人口数"] = "0"  # rejected: goes to the rejects file before the write
+    path = write_csv(tmp_path / "skip.csv", rows)
+    before = store.dump()
+    _raise_in_write(monkeypatch, KeyboardInterrupt())
+    result = run(
+        "load", "households", str(path), "--month", "2024-10", "--skip-invalid", "--db", url
+    )
+    assert result.exit_code == 130 and "已取消, 未写入任何数据" in result.output
+    assert store.dump() == before
+    assert not (tmp_path / "skip.rejects.csv").exists()
+    monkeypatch.undo()
+    result = run(
+        "load", "households", str(path), "--month", "2024-10", "--skip-invalid", "--db", url
+    )
+    assert result.exit_code == 0 and (tmp_path / "skip.rejects.csv").exists()
+
+
 def test_ctrl_c_elsewhere(db, monkeypatch):
     url, _, _ = db
 
