@@ -17,6 +17,7 @@ from .checksums import single_file_sha256 as _sha256  # also imported by etl.sit
 from .errors import Issue, LoadError, LoadReport
 from .headers import HOUSEHOLD_HEADERS
 from .household_checks import validate_households
+from .limits import check_file
 from .members import is_member_table, missing_relation, repeats_members, validate_members
 from .readers import Table, read_table
 from .rejects import reject_path, write_rejects
@@ -81,6 +82,7 @@ def load_households(
     ``skip_invalid`` the valid rows load and the rejected rows go to ``<name>.rejects.csv``.
     """
     path = Path(path)
+    check_file(path)  # before the hash reads it: a 2 GB file is refused unread
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskgrid-sha256") as pool:
         sha_future = pool.submit(_sha256, path)  # hashing releases the GIL: done while reading
         table = _read(path, sheet)

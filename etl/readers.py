@@ -196,17 +196,20 @@ def read_table(
             raise _no_header(file, spec, required, head_rows, None)
         frame = _read_csv_fast(text, delimiter, header_idx, raw)
         if frame is None:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                skiprows=header_idx,
-                header=0,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                engine="c",
-            )
+            try:
+                frame = pd.read_csv(
+                    io.StringIO(text),
+                    sep=delimiter,
+                    skiprows=header_idx,
+                    header=0,
+                    dtype=str,
+                    keep_default_na=False,
+                    na_filter=False,
+                    skip_blank_lines=False,
+                    engine="c",
+                )
+            except pd.errors.ParserError:  # a row wider than the header
+                raise _wide_rows(file, text, delimiter, header_idx) from None
         frame.columns = _unique(list(frame.columns))
     else:
         raise LoadError(
@@ -246,6 +249,26 @@ def read_table(
         excel_rows=excel_rows,
         number_cells=number_cells,
     )
+
+
+def _wide_rows(file: str, text: str, delimiter: str, header_idx: int) -> LoadError:
+    """The rows of a CSV that have more cells than its header, each by its row number."""
+    issues = []
+    width = None
+    for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+        if i == header_idx:
+            width = len(row)
+        elif width is not None and len(row) > width:
+            reason = (
+                f"此行有 {len(row)} 个单元格, 多于表头的 {width} 列 "
+                "(row: more cells than the header has columns)"
+            )
+            issues.append(Issue(file, i + 1, None, None, None, reason))
+            if len(issues) >= 200:
+                break
+    if not issues:  # pandas saw something csv does not: say so plainly
+        issues = [Issue(file, None, None, None, None, "CSV 格式错误 (file: malformed CSV)")]
+    return LoadError(file, issues)
 
 
 def _first_lines(text: str, n: int) -> list[str]:

@@ -281,13 +281,16 @@ def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = values.str.replace("日", "", regex=False).str.replace(_SEP, "-", regex=True).str.strip("-")
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     blank = s == ""
-    full = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?")
+    # a year outside 1900-2100 is refused below; kept out of to_datetime, whose dates beyond
+    # 2262 do not fit the nanosecond column (9999-12-31 would raise OutOfBoundsDatetime)
+    year_ok = s.str[:4].between("1900", "2100")
+    full = year_ok & s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?")
     out[full] = pd.to_datetime(s[full].str.split(" ").str[0], format="%Y-%m-%d", errors="coerce")
-    ymd = s.str.fullmatch(r"\d{8}")
+    ymd = year_ok & s.str.fullmatch(r"\d{8}")
     out[ymd] = pd.to_datetime(s[ymd], format="%Y%m%d", errors="coerce")
-    ym = s.str.fullmatch(r"\d{6}")
+    ym = year_ok & s.str.fullmatch(r"\d{6}")
     out[ym] = pd.to_datetime(s[ym], format="%Y%m", errors="coerce")
-    ym2 = s.str.fullmatch(r"\d{4}-\d{1,2}")
+    ym2 = year_ok & s.str.fullmatch(r"\d{4}-\d{1,2}")
     out[ym2] = pd.to_datetime(s[ym2] + "-1", format="%Y-%m-%d", errors="coerce")
     serial = s.str.fullmatch(r"\d{4,5}(\.0+)?") & ~ym & ~ymd
     if serial.any():

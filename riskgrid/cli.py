@@ -284,6 +284,8 @@ def serve(
 ) -> None:
     """启动看板 Serve the dashboard."""
     settings = _settings(db, host=host, port=port, threads=threads, workers=workers)
+    if not 0 < settings.port < 65536:
+        _fail(f"端口应为 1 至 65535 (port must be 1..65535): {settings.port}")
     missing = missing_database(settings.db)  # the dashboard never makes a database
     if missing:
         _fail(missing)

@@ -165,7 +165,7 @@ def explain(exc: BaseException, *, loading: bool = False) -> tuple[str, int] | N
     if isinstance(exc, OSError):
         return _os_message(exc, loading), 1
     if isinstance(exc, MemoryError):
-        return "内存不足 (out of memory): 文件过大或电脑内存不够", 1
+        return "内存不足: 文件过大或电脑内存不够 (out of memory)", 1
     return None
 
 

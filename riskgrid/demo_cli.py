@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 
 from geodata import Store
 
-from .cli_common import DbOption, _settings, console, open_store
+from .cli_common import DbOption, _fail, _settings, console, open_store
 from .load_cli import _progress, _run_load, sync_after_load
 from .settings import Settings
 from .stats_cli import print_stats
@@ -52,15 +52,18 @@ def demo(
     settings = _settings(db, host=host, port=port)
     started = time.perf_counter()
     console.print(f"生成演示数据 generating demo data (seed {seed}) into {out}/ ...")
-    files = generate_demo(
-        out,
-        seed=seed,
-        months=months,
-        households=households,
-        monitoring_line=settings.monitoring_line,
-        observation_line=settings.observation_line,
-        layout=layout,
-    )
+    try:
+        files = generate_demo(
+            out,
+            seed=seed,
+            months=months,
+            households=households,
+            monitoring_line=settings.monitoring_line,
+            observation_line=settings.observation_line,
+            layout=layout,
+        )
+    except ValueError as exc:  # too few households or months for the demo county
+        _fail(f"演示数据参数无效 (demo: {exc})")
     console.print(f"  {time.perf_counter() - started:.1f} s")
     store = open_store(settings)
     _run_load(load_grids, store, files.grids)

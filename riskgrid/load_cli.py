@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .cli_common import DbOption, _settings, console, err, open_store
+from .cli_common import DbOption, _fail, _settings, console, err, open_store
 
 load_app = typer.Typer(
     help="加载数据 Load grids, households, grid assignments, resettlement sites or department warnings.",
@@ -93,9 +93,20 @@ def sync_after_load(store: Any) -> None:
 
 def _run_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a loader and print its report; a ``LoadError`` goes on to the command's error
-    handler (``riskgrid.cli_errors``), which prints it and exits with code 2."""
+    handler (``riskgrid.cli_errors``), which prints it and exits with code 2. A load that
+    fails or is cancelled (Ctrl+C) after writing its rejects file leaves no new one behind:
+    nothing of it is written."""
+    from etl.rejects import reject_path
+
+    rejects = reject_path(Path(args[1])) if len(args) > 1 else None
+    existed = rejects is not None and rejects.exists()
     started = time.perf_counter()
-    report = fn(*args, **kwargs)
+    try:
+        report = fn(*args, **kwargs)
+    except BaseException:
+        if rejects is not None and not existed:
+            rejects.unlink(missing_ok=True)
+        raise
     _print_report(report, time.perf_counter() - started)
     return report
 
@@ -133,7 +144,10 @@ def load_households_cmd(
 ) -> None:
     """加载农户数据 Load household records as a monthly snapshot."""
     from etl.households import load_households
+    from geodata.model import MONTH_RE
 
+    if month is not None and not MONTH_RE.match(month):
+        _fail(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
     store = open_store(_settings(db))
     with _progress() as bar:
         task = bar.add_task("农户 households", total=None)

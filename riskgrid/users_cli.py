@@ -152,9 +152,13 @@ def audit(
     db: DbOption = None,
 ) -> None:
     """审计日志 Print the audit log: who saw which households, exports, log-ins."""
-    from .cli import _settings, open_store
+    from .cli import _fail, _settings, open_store
 
-    start = dt.datetime.fromisoformat(since) if since else None
+    try:
+        start = dt.datetime.fromisoformat(since) if since else None
+    except ValueError:
+        _fail(f"日期应为 YYYY-MM-DD (since must be YYYY-MM-DD): {since}")
+        return
     rows = audit_rows(open_store(_settings(db)), username=user, since=start)
     table = Table(
         "时间 time (UTC)", "用户 user", "操作 action", "对象 target", "说明 detail", "地址 address"

@@ -5,6 +5,7 @@ geometries, formats). Every file is made from a seed, so a failing case can be r
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import random
@@ -57,7 +58,21 @@ ODD_VALUES = (
     "152223101001001.0",
     "1522231010010011522231010010",
 )
+# typed cells (an Excel sheet's numbers, dates and booleans; as text in a CSV)
+TYPED_VALUES = (
+    1e300,
+    -1e300,
+    -5,
+    0.1,
+    2147483648,
+    152223197001010011,
+    True,
+    dt.datetime(1900, 1, 1),
+    dt.datetime(9999, 12, 31, 23, 59),
+    dt.date(2024, 10, 1),
+)
 TABLE_MUTATIONS = (
+    "typed",
     "cell",
     "cells",
     "drop_column",
@@ -74,6 +89,9 @@ TABLE_MUTATIONS = (
     "long_cell",
 )
 GRID_MUTATIONS = (
+    "crs",
+    "nan_coordinates",
+    "drop_member",
     "cell",
     "drop_column",
     "rename_header",
@@ -151,6 +169,13 @@ def _header_index(rows: list[list[str]]) -> int:
     return max(range(min(len(rows), 4)), key=lambda i: len(rows[i]))
 
 
+def _set(rows: list[list[object]], r: int, c: int, value: object) -> None:
+    """Cell (r, c) of ``rows`` set to ``value``; a short row (a ragged one) is padded."""
+    row = rows[r]
+    row.extend([""] * (c + 1 - len(row)))
+    row[c] = value
+
+
 def mutate_rows(
     rows: list[list[str]], mutation: str, rng: random.Random, text: str | None
 ) -> list[list[str]]:
@@ -160,18 +185,20 @@ def mutate_rows(
     width = len(rows[h])
     data = list(range(h + 1, len(rows)))
     if mutation == "cell" and data:
-        r, c = rng.choice(data), rng.randrange(width)
-        rows[r][c] = _odd(rng, text)
+        _set(rows, rng.choice(data), rng.randrange(width), _odd(rng, text))
+    elif mutation == "typed" and data:
+        for _ in range(rng.randint(1, 6)):
+            _set(rows, rng.choice(data), rng.randrange(width), rng.choice(TYPED_VALUES))
     elif mutation == "cells" and data:
         for _ in range(rng.randint(2, 8)):
-            rows[rng.choice(data)][rng.randrange(width)] = _odd(rng, text)
+            _set(rows, rng.choice(data), rng.randrange(width), _odd(rng, text))
     elif mutation == "long_cell" and data:
-        rows[rng.choice(data)][rng.randrange(width)] = rng.choice(("x", "网", "9")) * 100_000
+        _set(rows, rng.choice(data), rng.randrange(width), rng.choice(("x", "网", "9")) * 100_000)
     elif mutation == "drop_column":
         c = rng.randrange(width)
         rows = [r[:c] + r[c + 1 :] for r in rows]
     elif mutation == "rename_header":
-        rows[h][rng.randrange(width)] = _odd(rng, text)
+        _set(rows, h, rng.randrange(width), _odd(rng, text))
     elif mutation == "random_headers":
         rows[h] = [f"{text or ''}{rng.randrange(10**6)}" for _ in rows[h]]
     elif mutation == "duplicate_row" and data:
@@ -187,7 +214,9 @@ def mutate_rows(
     return rows
 
 
-def _clean_for_xlsx(value: str) -> str:
+def _clean_for_xlsx(value: object) -> object:
+    if not isinstance(value, str):
+        return value
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:32_000]  # an Excel cell holds 32,767
 
 
@@ -285,6 +314,11 @@ def _grid_features(mutations: tuple[str, ...], rng: random.Random, text: str | N
         elif m == "no_geometry":
             for g in features:
                 g.pop("geometry", None)
+        elif m == "crs":
+            name = rng.choice(("EPSG::3857", "EPSG::4549", "EPSG::999999", "nonsense"))
+            collection["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{name}"}}
+        elif m == "nan_coordinates":
+            f["geometry"] = {"type": "Polygon", "coordinates": [[[float("nan"), 46.7]] * 4]}
     return collection
 
 
@@ -300,10 +334,24 @@ def grid_case(
     data = geojson
     if fmt != "geojson":
         data = _converted(geojson, fmt, folder, seed) or geojson
+    if "drop_member" in mutations and fmt == "shp_zip" and data[:2] == b"PK":
+        data = _drop_member(data, rng)
     for m in mutations:
         data = mutate_bytes(data, m, rng)
     path.write_bytes(data)
     return Case("grids", fmt, mutations, seed, path)
+
+
+def _drop_member(data: bytes, rng: random.Random) -> bytes:
+    """The zipped Shapefile without one of its files (.shx, .dbf, .prj ...)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members.pop(rng.choice(sorted(members)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
 
 
 def _converted(geojson: bytes, fmt: str, folder: Path, seed: int) -> bytes | None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import errno
 import sqlite3
 import zipfile
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+import etl.households
 import geodata.database
 from geodata import Store
 from riskgrid.cli import app
@@ -115,14 +117,19 @@ def test_garbage_and_truncated_workbooks(db, tmp_path):
     assert store.dump() == before
 
 
-def test_a_two_gigabyte_file_is_refused_before_it_is_read(db, tmp_path):
+def test_a_two_gigabyte_file_is_refused_before_it_is_read(db, tmp_path, monkeypatch):
     url, _, _ = db
+
+    read: list[object] = []
+    monkeypatch.setattr(etl.households, "_sha256", read.append)
+    monkeypatch.setattr(Path, "read_bytes", read.append)
     big = tmp_path / "big.csv"
     with big.open("wb") as f:
         f.truncate(2 * 1024**3)  # sparse: no disk used
     result = run("load", "households", str(big), "--db", url)
     assert result.exit_code == 2
     assert "文件过大: 2,048 MB, 上限 500 MB (RISKGRID_MAX_FILE_MB)" in result.output
+    assert read == []  # neither hashed nor read
 
 
 def test_locked_sqlite_database(db, monkeypatch):
@@ -227,6 +234,27 @@ def test_ctrl_c_during_a_load_writes_nothing(db, monkeypatch):
     assert not list(path.parent.glob("*.rejects.*"))
 
 
+def test_ctrl_c_during_a_skip_invalid_load_leaves_no_rejects_file(db, monkeypatch, tmp_path):
+    url, store, _ = db
+    grids = sorted(store.grid_index()["grid_code"])
+    rows = county_file(5, 12, 2, 4, grids, others=3)
+    rows[1]["家庭人口数"] = "0"  # rejected: goes to the rejects file before the write
+    path = write_csv(tmp_path / "skip.csv", rows)
+    before = store.dump()
+    _raise_in_write(monkeypatch, KeyboardInterrupt())
+    result = run(
+        "load", "households", str(path), "--month", "2024-10", "--skip-invalid", "--db", url
+    )
+    assert result.exit_code == 130 and "已取消, 未写入任何数据" in result.output
+    assert store.dump() == before
+    assert not (tmp_path / "skip.rejects.csv").exists()
+    monkeypatch.undo()
+    result = run(
+        "load", "households", str(path), "--month", "2024-10", "--skip-invalid", "--db", url
+    )
+    assert result.exit_code == 0 and (tmp_path / "skip.rejects.csv").exists()
+
+
 def test_ctrl_c_elsewhere(db, monkeypatch):
     url, _, _ = db
 
@@ -286,3 +314,28 @@ def test_output_directory_that_is_a_file(db, tmp_path):
     assert result.exit_code == 1
     assert str(blocker) in result.output
     assert "错误 error:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    (
+        (("load", "households", "h.csv", "--month", "2024-13"), "月份应为 YYYY-MM"),
+        (("serve", "--port", "99999"), "端口应为 1 至 65535"),
+        (("audit", "--since", "yesterday"), "日期应为 YYYY-MM-DD"),
+        (
+            ("demo", "--households", "0", "--months", "1", "--no-serve", "--out", "d"),
+            "演示数据参数无效",
+        ),
+        (("check", "--month", "2024-13"), "月份应为 YYYY-MM"),
+        (
+            ("brief", "--unit", "152223", "--format", "png", "--size", "10x", "--out", "b"),
+            "尺寸格式",
+        ),
+    ),
+)
+def test_bad_arguments_are_clear_errors_not_internal_ones(args, message, db, tmp_path, monkeypatch):
+    url, _, path = db
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "--db", url)
+    assert result.exit_code == 1
+    assert message in result.output and "内部错误" not in result.output
