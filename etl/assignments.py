@@ -80,6 +80,7 @@ def load_assignments(
         if months:
             store.refresh_figures(conn, months)
         ck.record_load(store, conn, report, kind="assignments", path=path, sha256=sha, month=None)
+        store.sync_problems(conn)  # the problem list commits with the load, or neither does
     report.warnings += _moved_warnings(table, good, moved)
     return report
 

@@ -147,4 +147,5 @@ def load_households(
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )
+        store.sync_problems(conn)  # the problem list commits with the load, or neither does
     return report

@@ -206,4 +206,5 @@ def load_signals(
         if touched:
             store.refresh_warning_figures(conn, touched)
         ck.record_load(store, conn, report, kind="warnings", path=path, sha256=sha, month=None)
+        store.sync_problems(conn)  # the problem list commits with the load, or neither does
     return report

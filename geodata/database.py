@@ -111,11 +111,16 @@ class Database:
         conn.execute(schema.meta.delete().where(schema.meta.c.key == key))
         conn.execute(schema.meta.insert().values(key=key, value=value))
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
-            ).scalar()
+    def meta(
+        self, key: str, default: str | None = None, conn: Connection | None = None
+    ) -> str | None:
+        """A meta value; read on ``conn`` (a load's transaction) when given."""
+        query = sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+        if conn is not None:
+            value = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as c:
+                value = c.execute(query).scalar()
         return default if value is None else value
 
     def is_demo(self) -> bool:
@@ -147,19 +152,27 @@ class Database:
             return sa.func.ST_AsBinary(column)
         return column
 
-    def data_version(self) -> str:
+    def data_version(self, conn: Connection | None = None) -> str:
         """A token that changes whenever the loaded data changes, also within one second.
 
         Made of the last load's id and count, the units version, the time of the last load, the
         income lines the figures were computed with, the rules' stored thresholds and the demo
         flag: the dashboard keys its caches with it, so a load by another process is seen on the
-        next request.
+        next request. ``conn``: read inside that transaction (a load's, before it commits).
         """
         ld, m = schema.loads, schema.meta
         keys = ("units_version", "data_as_of", "lines", "thresholds", "demo")
-        with self.engine.connect() as conn:
-            last, count = conn.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
-            metas = dict(conn.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())
+
+        def read(c: Connection) -> tuple[Any, Any, dict[str, str]]:
+            last, count = c.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
+            metas = dict(c.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())
+            return last, count, metas
+
+        if conn is not None:
+            last, count, metas = read(conn)
+        else:
+            with self.engine.connect() as c:
+                last, count, metas = read(c)
         return json.dumps([last, count, *(metas.get(k) for k in keys)], ensure_ascii=False)
 
     def dump(self) -> dict[str, list[tuple]]:

@@ -1,0 +1,153 @@
+"""A ``kill -9`` at random moments of a household load leaves the database as it was.
+
+On SQLite (WAL, synchronous=NORMAL) and on PostGIS, ``riskgrid load households`` runs as a
+subprocess on a store holding grids and an earlier month (with its problem list), and is killed
+with SIGKILL after a random (seeded) delay spread over the time a clean load takes: while
+Python starts, while the file is read and validated, while the rows are written, the figures
+computed and the problem list synced. After each kill the store's ``dump()`` equals the one
+taken before the load (a load commits its rows, figures, load record and problem list in one
+transaction), unless the kill came after the commit, when the data equal a clean load's. Then
+the load runs to completion and every figure, household and problem equals those of a clean
+load of the same file into a fresh store.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl.households import load_households
+from tests.conftest import PG_URL
+from tests.factories import county_file, load_tiny_grids, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLS = 20
+EARLIER, MONTH = "2024-09", "2024-10"
+HOUSEHOLDS = 8000
+# what a load writes; ``loads`` and ``meta`` also hold the time of the load
+DATA_TABLES = ("households", "members", "figures", "site_figures", "problems", "signals")
+
+
+def _file(tmp_path: Path) -> Path:
+    grids = [f"{v}{g:03d}" for v in ("152223101001", "152223101002") for g in (1, 2, 3)]
+    n = HOUSEHOLDS
+    rows = county_file(n // 5, n // 5 * 3, n // 10, n // 10 * 3, grids, others=n - n // 5)
+    return write_csv(tmp_path / "households.csv", rows)
+
+
+def _prepared(make_store, backend: str, path: Path):
+    """A store with the tiny grids and the earlier month loaded (its problem list synced)."""
+    store = make_store(backend)
+    load_tiny_grids(store)
+    load_households(store, path, month=EARLIER)
+    return store
+
+
+def _url(store) -> str:
+    """The store's URL for a subprocess (PostGIS: its test schema on the search path)."""
+    if not store.is_postgis:
+        return store.url
+    with store.engine.connect() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    return f"{PG_URL}?options=-csearch_path%3D{schema},public"
+
+
+def _command(path: Path, url: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "riskgrid.cli",
+        "load",
+        "households",
+        str(path),
+        "--db",
+        url,
+        "--month",
+        MONTH,
+    ]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+
+
+def _data(store) -> dict[str, list[tuple]]:
+    """The data tables of a dump, the problems without the time a status changed."""
+    dump = store.dump()
+    out = {t: dump[t] for t in DATA_TABLES}
+    cols = [c.name for c in sa.Table("problems", sa.MetaData(), autoload_with=store.engine).c]
+    at = cols.index("changed_at")
+    out["problems"] = sorted((r[:at] + r[at + 1 :] for r in dump["problems"]), key=repr)
+    return out
+
+
+def _loads(store) -> int:
+    return len(store.dump()["loads"])
+
+
+def test_kill_9_during_a_household_load_leaves_the_store_as_before(
+    make_store, backend, tmp_path
+):
+    path = _file(tmp_path)
+
+    # a clean load, through the same command, into a store prepared alike: the expected data,
+    # and how long a load takes (Python's start included)
+    reference = _prepared(make_store, backend, path)
+    started = time.perf_counter()
+    done = subprocess.run(
+        _command(path, _url(reference)), env=_env(), capture_output=True, text=True, timeout=300
+    )
+    duration = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    expected = _data(reference)
+    assert len(expected["households"]) == 2 * HOUSEHOLDS
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import riskgrid.cli, etl.households"], env=_env())
+    startup = time.perf_counter() - started
+
+    store = _prepared(make_store, backend, path)
+    url = _url(store)
+    rng = random.Random(14)
+    outcomes = {"before": 0, "committed": 0}
+    for kill in range(KILLS):
+        before = store.dump()
+        loads_before = len(before["loads"])
+        delay = rng.uniform(0.8 * startup, duration)
+        proc = subprocess.Popen(
+            _command(path, url), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), stderr.decode(errors="replace")
+        if proc.returncode == 0 or _loads(store) > loads_before:
+            # done, or killed after its commit: a complete load; the next kill starts again
+            # from a store without the month
+            outcomes["committed"] += 1
+            assert _data(store) == expected, f"kill {kill} after {delay:.2f} s"
+            store = _prepared(make_store, backend, path)
+            url = _url(store)
+        else:
+            outcomes["before"] += 1
+            assert store.dump() == before, f"kill {kill} after {delay:.2f} s"
+    print(f"{backend}: {KILLS} kills, a load takes {duration:.2f} s: {outcomes}")
+    assert outcomes["before"] >= KILLS // 2
+
+    # the next load works without repair, with the expected figures
+    rerun = subprocess.run(
+        _command(path, url), env=_env(), capture_output=True, text=True, timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "加载 loaded 8,000" in rerun.stdout
+    assert _data(store) == expected
+    assert store.stats("152223", MONTH) == reference.stats("152223", MONTH)
+    assert store.stats("152223", MONTH)["households"] == HOUSEHOLDS
