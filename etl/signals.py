@@ -21,6 +21,7 @@ from geodata.model import DEPARTMENTS
 from .errors import Issue, LoadError, LoadReport
 from .headers import SIGNAL_HEADERS
 from .households import Checker, _sha256, write_rejects
+from .problem_sync import sync_in_load
 from .readers import Table, read_table
 from .validate import clean, parse_dates, parse_float
 
@@ -206,5 +207,5 @@ def load_signals(
         if touched:
             store.refresh_warning_figures(conn, touched)
         ck.record_load(store, conn, report, kind="warnings", path=path, sha256=sha, month=None)
-        store.sync_problems(conn)  # the problem list commits with the load, or neither does
+        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
     return report

@@ -118,13 +118,21 @@ def load_grids_cmd(
             help="CRS of a file that declares none (e.g. EPSG:4549), or gcj02 for GCJ-02 coordinates."
         ),
     ] = None,
+    move_grids: Annotated[
+        bool,
+        typer.Option(
+            "--move-grids",
+            help="Move grids the file lists under another village or township than the stored "
+            "one; their households and every month's figures follow (else such a file is refused).",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """加载网格图层 Load the grid polygon layer."""
     from etl.grids import load_grids
 
     store = open_store(_settings(db))
-    _run_load(load_grids, store, path, layer=layer, crs=crs)
+    _run_load(load_grids, store, path, layer=layer, crs=crs, move_grids=move_grids)
 
 
 @load_app.command("households")

@@ -230,7 +230,9 @@ class UnitRecords:
         query = sa.select(u.c.code, u.c.level, u.c.province_code, u.c.city_code).where(
             u.c.level == "county"
         )
-        return pd.DataFrame(conn.execute(query).all(), columns=["code", "level", "province_code", "city_code"])
+        return pd.DataFrame(
+            conn.execute(query).all(), columns=["code", "level", "province_code", "city_code"]
+        )
 
     def _units(self, where: sa.ColumnElement[bool]) -> list[Unit]:
         u = schema.units
@@ -325,6 +327,25 @@ class UnitRecords:
             geometry=list(shapely.from_wkb([bytes(r.wkb) for r in rows])),
             crs="EPSG:4326",
         )
+
+    def grid_places(self, conn: Connection, codes: Sequence[str]) -> pd.DataFrame:
+        """grid_code, village_code, village_name, township_code, township_name, county_code
+        of those of ``codes`` that are stored grids (where a grid load would move them from)."""
+        u, v, t = schema.units, schema.units.alias("v"), schema.units.alias("t")
+        cols = ["grid_code", "village_code", "village_name", "township_code", "township_name"]
+        rows: list[Any] = []
+        wanted = sorted(set(codes))
+        for start in range(0, len(wanted), 5000):
+            rows += conn.execute(
+                sa.select(u.c.code, u.c.village_code, v.c.name, u.c.township_code, t.c.name)
+                .select_from(
+                    u.outerjoin(v, v.c.code == u.c.village_code).outerjoin(
+                        t, t.c.code == u.c.township_code
+                    )
+                )
+                .where(u.c.level == "grid", u.c.code.in_(wanted[start : start + 5000]))
+            ).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=cols, dtype=object)
 
     def unit_levels(self, conn: Connection, codes: Sequence[str]) -> dict[str, str]:
         """code -> level of those of ``codes`` that are stored units."""
