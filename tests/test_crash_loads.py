@@ -24,8 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl.households import load_households
-from tests.conftest import PG_URL
-from tests.factories import county_file, load_tiny_grids, write_csv
+from tests.factories import county_file, load_tiny_grids, store_url, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 20
@@ -48,15 +47,6 @@ def _prepared(make_store, backend: str, path: Path):
     load_tiny_grids(store)
     load_households(store, path, month=EARLIER)
     return store
-
-
-def _url(store) -> str:
-    """The store's URL for a subprocess (PostGIS: its test schema on the search path)."""
-    if not store.is_postgis:
-        return store.url
-    with store.engine.connect() as conn:
-        schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
-    return f"{PG_URL}?options=-csearch_path%3D{schema},public"
 
 
 def _command(path: Path, url: str) -> list[str]:
@@ -100,7 +90,11 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
     reference = _prepared(make_store, backend, path)
     started = time.perf_counter()
     done = subprocess.run(
-        _command(path, _url(reference)), env=_env(), capture_output=True, text=True, timeout=300
+        _command(path, store_url(reference)),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     duration = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
@@ -111,7 +105,7 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
     startup = time.perf_counter() - started
 
     store = _prepared(make_store, backend, path)
-    url = _url(store)
+    url = store_url(store)
     rng = random.Random(14)
     outcomes = {"before": 0, "committed": 0}
     for kill in range(KILLS):
@@ -133,7 +127,7 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
             outcomes["committed"] += 1
             assert _data(store) == expected, f"kill {kill} after {delay:.2f} s"
             store = _prepared(make_store, backend, path)
-            url = _url(store)
+            url = store_url(store)
         else:
             outcomes["before"] += 1
             assert store.dump() == before, f"kill {kill} after {delay:.2f} s"
