@@ -34,6 +34,7 @@ from .grid_crs import to_wgs84
 from .grid_geometry import check_geometries, repair_geometries
 from .grid_issues import grid_issue
 from .grid_moves import move_issues, moved_grids
+from .grid_overlaps import overlap_warnings
 from .grid_source import resolve_source
 from .problem_sync import sync_in_load
 
@@ -100,6 +101,8 @@ def read_grids(
         rep_errors, rep_warnings = repair_geometries(converted, ok, file)
         errors += rep_errors
         warnings += rep_warnings
+        if not rep_errors:
+            warnings += overlap_warnings(converted, ok, values["grid_code"], file)
 
     if errors:
         raise LoadError(file, _sorted(errors))

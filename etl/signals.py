@@ -18,6 +18,7 @@ import pandas as pd
 from geodata import Store
 from geodata.model import DEPARTMENTS
 
+from .bounds import SIGNAL_BOUNDS
 from .errors import Issue, LoadError, LoadReport
 from .headers import SIGNAL_HEADERS
 from .households import Checker, _sha256, write_rejects
@@ -104,6 +105,12 @@ def validate_signals(
     amount, bad = parse_float(c["amount"])
     ck.flag("amount", bad, "金额应为数字 (amount: not a number)")
     ck.flag("amount", ~bad & amount.notna() & (amount < 0), "金额不能为负 (amount: must be >= 0)")
+    bound = SIGNAL_BOUNDS["amount"]
+    ck.flag(
+        "amount",
+        (~bad & (amount > bound.high)).fillna(False),
+        bound.reason(SIGNAL_HEADERS["amount"][0], "amount", " 元"),
+    )
     occurred, bad = parse_dates(c["occurred_on"])
     ck.flag("occurred_on", bad, "发生日期不是日期 (occurred_on: not a date)")
     ck.flag("occurred_on", c["occurred_on"] == "", "发生日期为空 (occurred_on: required)")
