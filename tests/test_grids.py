@@ -29,7 +29,14 @@ COUNTY = "152223"
 TOWNSHIP = "152223100"
 VILLAGES = {"152223100001": ("红旗嘎查", "嘎查"), "152223100002": ("新民村", "村")}
 METRIC = "EPSG:4550"  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
-GRID_CODES = ["152223100001001", "152223100001002", "152223100001003", "152223100002001", "152223100002002", "152223100002003"]
+GRID_CODES = [
+    "152223100001001",
+    "152223100001002",
+    "152223100001003",
+    "152223100002001",
+    "152223100002002",
+    "152223100002003",
+]
 
 CHINESE = {
     "grid_code": "网格编码",
@@ -278,7 +285,10 @@ def test_gcj02_coordinates_are_converted(store, tmp_path):
 
     shifted = frame.set_index("grid_code").to_crs(METRIC)
     orig = originals().to_crs(METRIC)
-    assert shifted.geometry["152223100001001"].hausdorff_distance(orig.geometry["152223100001001"]) > 100
+    assert (
+        shifted.geometry["152223100001001"].hausdorff_distance(orig.geometry["152223100001001"])
+        > 100
+    )
 
     report = load_grids(store, path, crs="gcj02")
     assert report.warnings == []
@@ -389,7 +399,9 @@ def test_units_are_built_from_the_grids(store, tmp_path):
 def test_figures_are_recomputed_when_households_exist(store, tmp_path):
     frame = grid_frame()
     first = tmp_path / "five.geojson"
-    frame[frame["grid_code"] != "152223100002003"].to_file(first, driver="GeoJSON", engine="pyogrio")
+    frame[frame["grid_code"] != "152223100002003"].to_file(
+        first, driver="GeoJSON", engine="pyogrio"
+    )
     load_grids(store, first)
     household = {c: None for c in schema.HOUSEHOLD_COLUMNS}
     household |= {
