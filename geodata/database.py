@@ -70,13 +70,20 @@ class Database:
         self.engine.dispose()
 
     def migrate(self, revision: str = "head") -> None:
-        """Create or upgrade the schema in place (Alembic ``upgrade head``)."""
+        """Create or upgrade the schema in place (Alembic ``upgrade head``), in one transaction
+        on both backends: a migration killed half-way leaves the schema as it was."""
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                # Python's sqlite3 runs DDL outside a transaction unless one is open: without
+                # this, a migration killed half-way would leave tables and no version row
+                raw = conn.connection.driver_connection
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 

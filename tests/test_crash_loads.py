@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from etl.households import load_households
@@ -143,3 +144,26 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
     assert _data(store) == expected
     assert store.stats("152223", MONTH) == reference.stats("152223", MONTH)
     assert store.stats("152223", MONTH)["households"] == HOUSEHOLDS
+
+
+def test_a_migration_that_fails_half_way_leaves_no_trace_on_sqlite(tmp_path):
+    """The first command on a new SQLite file migrates it; Python's sqlite3 would run that DDL
+    outside any transaction, so a migration killed half-way left tables and no version row,
+    and every later command failed on "table already exists". Now it is one transaction: a
+    migration that fails at revision 0010 (its table is in the way) leaves only what was there."""
+    from geodata import Store
+
+    path = tmp_path / "new.db"
+    store = Store(f"sqlite:///{path}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE problems (x INTEGER)")  # in 0010's way
+    with pytest.raises(sa.exc.OperationalError, match="already exists"):
+        store.migrate()
+    with store.engine.connect() as conn:
+        tables = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
+        assert [r[0] for r in tables] == ["problems"]
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE problems")
+    store.migrate()
+    assert store.schema_version() == "0011"
+    store.dispose()
