@@ -103,13 +103,19 @@ class Database:
         lock): two offices loading the same month at once get the figures of both files, not
         of whichever committed last. Other writes (log-ins, the audit log) do not wait. On SQLite
         a load takes the database's write lock before it reads (BEGIN IMMEDIATE), so a second
-        load waits for the first (up to the busy timeout) instead of failing on its stale read."""
+        load waits for the first (up to the busy timeout) instead of failing on its stale read.
+
+        A load killed at any moment leaves nothing (``tests/test_crash_loads.py``). On SQLite
+        its commit is also synced to disk (``synchronous=FULL`` on that connection from then on;
+        WAL with NORMAL keeps every commit atomic but may lose the last ones to a power cut),
+        so a load reported done survives the PC losing power."""
         with self.engine.begin() as conn:
             if load and self.is_postgis:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOAD_LOCK})")
             elif load and self.dialect == "sqlite":
                 raw = conn.connection.driver_connection
                 if not raw.in_transaction:
+                    raw.execute("PRAGMA synchronous=FULL")
                     raw.execute("BEGIN IMMEDIATE")
             yield conn
         self._cache.clear()

@@ -70,8 +70,9 @@ def _print_report(report: Any, seconds: float) -> None:
 
 
 def sync_after_load(store: Any) -> None:
-    """Bring the problem list up to the loaded data, so that the pages find it ready, and say
-    how many problems are open. A failure is a warning only: the load stands."""
+    """Say how many problems are open. The load synced the problem list in its own transaction
+    (``etl.problem_sync``); this syncs it only when that could not be done. A failure is a
+    warning only: the load stands."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from geodata import StoreError
