@@ -36,12 +36,6 @@ class Bound:
     low: float
     high: float
 
-    def beyond(self, values: pd.Series) -> np.ndarray:
-        """The rows whose value is beyond the range (missing values are not)."""
-        number = pd.to_numeric(values, errors="coerce").astype("Float64")
-        outside = (number < self.low) | (number > self.high)
-        return outside.fillna(False).to_numpy(dtype=bool)
-
     def text(self) -> str:
         return f"{_number(self.low)} 到 {_number(self.high)}"
 
