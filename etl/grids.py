@@ -173,6 +173,7 @@ def load_grids(
         loaded = store.upsert_grids(conn, grids)
         if len(moves):
             store.move_grid_households(conn, moves)
+            store.drop_emptied_units(conn, list(moves["old_village_code"]))
             warnings = _sorted([*warnings, *move_issues(moves, file, columns, moved=True)])
         store.record_load(
             conn,

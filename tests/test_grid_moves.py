@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from etl.errors import LoadError
 from etl.grids import load_grids
 from etl.households import load_households
+from geodata import StoreError
 from riskgrid.cli import app
 from tests.factories import county_file, store_url, tiny_grids, write_csv
 
@@ -148,3 +149,34 @@ def test_move_grids_moves_the_households_and_both_townships_figures(loaded, tmp_
     # the same file again: nothing moves any more
     again = load_grids(loaded, path)
     assert not any("移到" in w.reason for w in again.warnings)
+
+
+def test_a_village_moved_whole_to_another_township_leaves_no_empty_village(loaded, tmp_path):
+    """A re-division: 塔本毛都嘎查 (152223101002) goes to 音德尔镇 as 152223100003 with its three
+    grids (same grid codes). The old village is gone from the units and the figures."""
+    moved = "152223101002"
+    layer = two_townships()
+    rows = layer["village_code"] == moved
+    in_village = _households(loaded, moved)
+    new_town = _households(loaded, NEW_TOWN)
+    layer.loc[rows, "village_code"] = "152223100003"
+    layer.loc[rows, "township_code"] = NEW_TOWN
+    layer.loc[rows, "township_name"] = "音德尔镇"
+    path = _write(layer, tmp_path / "redivided.geojson")
+    with pytest.raises(LoadError) as exc:
+        load_grids(loaded, path)
+    assert [i.row for i in exc.value.issues] == [4, 5, 6]
+
+    report = load_grids(loaded, path, move_grids=True)
+    assert len([w for w in report.warnings if "已从" in w.reason]) == 3
+    assert loaded.unit(moved) is None
+    assert [u.code for u in loaded.children(NEW_TOWN)] == [
+        "152223100001",
+        "152223100002",
+        "152223100003",
+    ]
+    for month in MONTHS:
+        assert _households(loaded, "152223100003")[month] == in_village[month]
+        assert _households(loaded, NEW_TOWN)[month] == new_town[month] + in_village[month]
+        with pytest.raises(StoreError):
+            loaded.stats(moved, month)

@@ -347,6 +347,33 @@ class UnitRecords:
             ).all()
         return pd.DataFrame([tuple(r) for r in rows], columns=cols, dtype=object)
 
+    def drop_emptied_units(self, conn: Connection, villages: Sequence[str]) -> list[str]:
+        """After grids moved away: those of ``villages`` left with no grid and no household
+        (in any month) are removed, then their townships left with no village; the codes
+        removed. Their figures go at the next recompute."""
+        u, h = schema.units, schema.households
+        gone: list[str] = []
+        for code in sorted(set(villages)):
+            if (
+                conn.execute(sa.select(u.c.code).where(u.c.parent_code == code).limit(1)).first()
+                or conn.execute(
+                    sa.select(h.c.month).where(h.c.village_code == code).limit(1)
+                ).first()
+            ):
+                continue
+            township = conn.execute(sa.select(u.c.parent_code).where(u.c.code == code)).scalar()
+            conn.execute(u.delete().where(u.c.code == code))
+            gone.append(code)
+            if (
+                township
+                and not conn.execute(
+                    sa.select(u.c.code).where(u.c.parent_code == township).limit(1)
+                ).first()
+            ):
+                conn.execute(u.delete().where(u.c.code == township))
+                gone.append(township)
+        return gone
+
     def unit_levels(self, conn: Connection, codes: Sequence[str]) -> dict[str, str]:
         """code -> level of those of ``codes`` that are stored units."""
         u = schema.units
