@@ -1,10 +1,13 @@
 """A ``kill -9`` at random moments of a household load leaves the database as it was.
 
-On SQLite (WAL, synchronous=NORMAL) and on PostGIS, ``riskgrid load households`` runs as a
-subprocess on a store holding grids and an earlier month (with its problem list), and is killed
-with SIGKILL after a random (seeded) delay spread over the time a clean load takes: while
-Python starts, while the file is read and validated, while the rows are written, the figures
-computed and the problem list synced. After each kill the store's ``dump()`` equals the one
+On SQLite (WAL) and on PostGIS, ``riskgrid load households`` of the national system's
+member-level export (a small generated county: 60 grids, 1,500 households, about 4,800 member rows)
+runs as a subprocess on a store holding the grids, sites, grid assignment, department warnings
+and the earlier month (with its problem list), and is killed with SIGKILL: every other time
+after a random (seeded) delay spread over the time a clean load takes (while Python starts,
+the file is read and validated, ...), the other times at a random moment once the load holds
+its transaction (rows and members written, figures computed, the problem list synced, the
+commit). After each kill the store's ``dump()`` equals the one
 taken before the load (a load commits its rows, figures, load record and problem list in one
 transaction), unless the kill came after the commit, when the data equal a clean load's. Then
 the load runs to completion and every figure, household and problem equals those of a clean
@@ -25,31 +28,41 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from etl.assignments import load_assignments
+from etl.demo.generate import DemoFiles, generate_demo
+from etl.grids import load_grids
 from etl.households import load_households
-from tests.factories import county_file, load_tiny_grids, store_url, write_csv
+from etl.signals import load_signals
+from etl.sites import load_sites
+from tests.factories import store_url
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 20
-EARLIER, MONTH = "2024-09", "2024-10"
-HOUSEHOLDS = 8000
+EARLIER, MONTH = "2026-09", "2026-10"
+HOUSEHOLDS = 1500
+COUNTY = "152223"
 # what a load writes; ``loads`` and ``meta`` also hold the time of the load
 DATA_TABLES = ("households", "members", "figures", "site_figures", "problems", "signals")
 
 
-def _files(tmp_path: Path) -> tuple[Path, Path]:
-    """The file of the earlier month (every 8th household) and the file the kills interrupt."""
-    grids = [f"{v}{g:03d}" for v in ("152223101001", "152223101002") for g in (1, 2, 3)]
-    n = HOUSEHOLDS
-    rows = county_file(n // 5, n // 5 * 3, n // 10, n // 10 * 3, grids, others=n - n // 5)
-    earlier = write_csv(tmp_path / "earlier.csv", rows[::8])
-    return earlier, write_csv(tmp_path / "households.csv", rows)
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> DemoFiles:
+    """A small generated county, two months, as the national system exports them."""
+    out = tmp_path_factory.mktemp("county")
+    return generate_demo(
+        out, months=2, households=HOUSEHOLDS, grids=60, villages=15, communities=1, townships=3
+    )
 
 
-def _prepared(make_store, backend: str, earlier: Path):
-    """A store with the tiny grids and the earlier month loaded (its problem list synced)."""
+def _prepared(make_store, backend: str, county: DemoFiles):
+    """A store with the county's grids, sites, grid assignment, the earlier month and the
+    warnings (its problem list synced)."""
     store = make_store(backend)
-    load_tiny_grids(store)
-    load_households(store, earlier, month=EARLIER)
+    load_grids(store, county.grids)
+    load_sites(store, county.sites)
+    load_assignments(store, county.assignments)
+    load_households(store, dict(county.households)[EARLIER], month=EARLIER)
+    load_signals(store, county.warnings)
     return store
 
 
@@ -119,12 +132,12 @@ def _loads(store) -> int:
     return len(store.dump()["loads"])
 
 
-def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, backend, tmp_path):
-    earlier, path = _files(tmp_path)
+def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, backend, county):
+    path = dict(county.households)[MONTH]
 
     # a clean load, through the same command, into a store prepared alike: the expected data,
     # and how long a load takes (Python's start included)
-    reference = _prepared(make_store, backend, earlier)
+    reference = _prepared(make_store, backend, county)
     started = time.perf_counter()
     done = subprocess.run(
         _command(path, store_url(reference)),
@@ -136,19 +149,20 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
     duration = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     expected = _data(reference)
-    assert len(expected["households"]) == HOUSEHOLDS + HOUSEHOLDS // 8
+    assert len(expected["households"]) == 2 * HOUSEHOLDS
+    assert len(expected["members"]) > 2 * HOUSEHOLDS
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import riskgrid.cli, etl.households"], env=_env())
     startup = time.perf_counter() - started
 
-    store = _prepared(make_store, backend, earlier)
+    store = _prepared(make_store, backend, county)
     url = store_url(store)
     rng = random.Random(14)
     outcomes = {"before": 0, "committed": 0, "inside the transaction": 0}
     for kill in range(KILLS):
         before = store.dump()
         loads_before = len(before["loads"])
-        delay = rng.uniform(0.9 * startup, 0.92 * duration)
+        delay = rng.uniform(0.9 * startup, 0.9 * duration)
         proc = subprocess.Popen(
             _command(path, url), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -173,7 +187,7 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
             # from a store without the month
             outcomes["committed"] += 1
             assert _data(store) == expected, f"kill {kill} after {delay:.2f} s"
-            store = _prepared(make_store, backend, earlier)
+            store = _prepared(make_store, backend, county)
             url = store_url(store)
         else:
             outcomes["before"] += 1
@@ -187,10 +201,10 @@ def test_kill_9_during_a_household_load_leaves_the_store_as_before(make_store, b
         _command(path, url), env=_env(), capture_output=True, text=True, timeout=300
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert f"加载 loaded {HOUSEHOLDS:,}" in rerun.stdout
+    assert f"{HOUSEHOLDS:,} 户 households" in rerun.stdout
     assert _data(store) == expected
-    assert store.stats("152223", MONTH) == reference.stats("152223", MONTH)
-    assert store.stats("152223", MONTH)["households"] == HOUSEHOLDS
+    assert store.stats(COUNTY, MONTH) == reference.stats(COUNTY, MONTH)
+    assert store.stats(COUNTY, MONTH)["households"] == HOUSEHOLDS
 
 
 def test_a_migration_that_fails_half_way_leaves_no_trace_on_sqlite(tmp_path):
