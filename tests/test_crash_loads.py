@@ -228,3 +228,35 @@ def test_a_migration_that_fails_half_way_leaves_no_trace_on_sqlite(tmp_path):
     store.migrate()
     assert store.schema_version() == "0011"
     store.dispose()
+
+
+def test_a_problem_list_sync_failing_half_way_leaves_the_load_and_no_partial_list(
+    store, tmp_path, monkeypatch
+):
+    """The sync runs in a savepoint of the load's transaction: a rule failing after some rows
+    of the list were written rolls those back, the load itself commits, and the next read
+    syncs the list."""
+    from geodata.records.problems import ProblemRecords
+    from tests.factories import county_file, load_tiny_grids, write_csv
+
+    grids = list(load_tiny_grids(store)["grid_code"])
+    path = write_csv(tmp_path / "h.csv", county_file(40, 120, 10, 30, grids, others=20))
+    listed = []
+
+    def half_way(self, month, hits, token, first_seen=None, conn=None):
+        conn.execute(sa.insert(sa.table("problems", *map(sa.column, PROBLEM))), [ROW])
+        listed.append(month)
+        raise ValueError("a rule failed half way")
+
+    monkeypatch.setattr(ProblemRecords, "_write_problems", half_way)
+    load_households(store, path, month="2024-10")
+    assert listed == ["2024-10"]
+    assert len(store.dump()["households"]) == 60
+    assert store.dump()["problems"] == []
+    monkeypatch.undo()
+    assert store.sync_problems() == "2024-10"
+    assert store.open_problem_total("2024-10") > 0
+
+
+PROBLEM = ("rule", "household_id", "severity", "first_seen", "last_seen", "status", "evidence")
+ROW = dict(zip(PROBLEM, ("x", "y", "error", "2024-10", "2024-10", "new", "{}"), strict=True))
