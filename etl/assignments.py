@@ -23,6 +23,7 @@ from geodata import Store
 from .checker import Checker
 from .checksums import single_file_sha256
 from .errors import Issue, LoadError, LoadReport
+from .problem_sync import sync_in_load
 from .readers import Table, read_table
 from .rejects import write_rejects
 from .text_columns import duplicated
@@ -80,6 +81,7 @@ def load_assignments(
         if months:
             store.refresh_figures(conn, months)
         ck.record_load(store, conn, report, kind="assignments", path=path, sha256=sha, month=None)
+        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
     report.warnings += _moved_warnings(table, good, moved)
     return report
 
@@ -87,7 +89,9 @@ def load_assignments(
 def _moved_warnings(table: Table, good: pd.DataFrame, moved: pd.DataFrame) -> list[Issue]:
     """One warning per household the assignment moved to a grid of another village than its
     snapshot named (the months counted in the grid's village from now on)."""
-    other = moved[moved["old_village_code"].notna() & (moved["village_code"] != moved["old_village_code"])]
+    other = moved[
+        moved["old_village_code"].notna() & (moved["village_code"] != moved["old_village_code"])
+    ]
     if other.empty:
         return []
     where = dict(zip(good["household_id"], table.excel_rows[good.index], strict=True))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from geodata.model import VILLAGE_KINDS
 
+from .bounds import shown
 from .errors import Issue
-from .grid_columns import ADMIN_CODE_DIGITS, LABELS, REQUIRED
+from .grid_columns import ADMIN_CODE_DIGITS, CODE_DIGITS, LABELS, REQUIRED
 from .grid_issues import grid_issue
 
 
@@ -27,7 +28,7 @@ def check_attributes(
             row=i + 1,
             column=columns.get(field),
             field=field,
-            value=values[field][i],
+            value=shown(values[field][i]),
             severity=severity,
         )
 
@@ -53,6 +54,14 @@ def check_attributes(
                 )
             else:
                 first_row[grid] = i + 1
+            digits = CODE_DIGITS["grid_code"]
+            if not (grid.isascii() and grid.isdigit() and len(grid) == digits):
+                err(
+                    i,
+                    "grid_code",
+                    f"网格编码应为 {digits} 位数字 (村编码加 3 位网格号) "
+                    f"(grid_code: not {digits} digits)",
+                )
             if grid in admin_codes:
                 err(
                     i,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from geodata.store import GRID_COLUMNS
 
+from .bounds import LEVEL_DIGITS
 from .errors import Issue
 from .grid_issues import grid_issue
 from .headers import GRID_HEADERS, map_headers, normalize_header
@@ -43,9 +44,13 @@ LABELS: dict[str, str] = {
     "grid_worker": "网格员",
     "worker_phone": "联系电话",
 }
-# Codes of administrative units: digits only, and how many.
-ADMIN_CODE_DIGITS: dict[str, int] = {"village_code": 12, "township_code": 9, "county_code": 6}
-CODE_FIELDS: tuple[str, ...] = ("grid_code", *ADMIN_CODE_DIGITS)
+# Codes of administrative units: digits only, and how many (etl.bounds.LEVEL_DIGITS).
+ADMIN_CODE_DIGITS: dict[str, int] = {
+    f"{level}_code": LEVEL_DIGITS[level] for level in ("village", "township", "county")
+}
+# and of the grids: the village's code and a three-digit grid number
+CODE_DIGITS: dict[str, int] = {"grid_code": LEVEL_DIGITS["grid"], **ADMIN_CODE_DIGITS}
+CODE_FIELDS: tuple[str, ...] = tuple(CODE_DIGITS)
 
 _DECIMAL_CODE_RE = re.compile(r"^(\d+)\.0*$")
 _SCIENTIFIC_RE = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
@@ -86,23 +91,30 @@ def _text(value: Any) -> str | None:
 def _code(value: Any, field: str) -> str | None:
     """A code as text: full-width digits made ASCII (NFKC), spaces stripped.
 
-    Administrative codes that a spreadsheet turned into "152223100001.0" or "1.52223100001E+11"
-    are turned back into their digits.
+    Codes that a spreadsheet turned into "152223100001.0" or "1.52223100001E+11" are turned
+    back into their digits, grid codes too ("152223100001001.0" is grid 152223100001001, not a
+    second grid): the data contract reads a whole number in a number cell as its digits, and a
+    code of 15 digits or fewer survives a float exactly.
     """
     text = _text(value)
     if text is None:
         return None
     text = unicodedata.normalize("NFKC", text).strip()
-    if field in ADMIN_CODE_DIGITS:
+    if field in CODE_DIGITS:
         m = _DECIMAL_CODE_RE.match(text)
         if m:
             text = m.group(1)
-        elif _SCIENTIFIC_RE.match(text):
+        elif len(text) <= 40 and _SCIENTIFIC_RE.match(text):
             try:
                 number = Decimal(text)
             except InvalidOperation:
                 number = None
-            if number is not None and number == number.to_integral_value():
+            # no more digits than a code has: 1E+99999 is not a code (and not worth building)
+            if (
+                number is not None
+                and number.adjusted() < CODE_DIGITS[field]
+                and number == number.to_integral_value()
+            ):
                 text = str(int(number))
     return text or None
 

@@ -9,13 +9,15 @@ import numpy as np
 import pyproj
 import shapely
 
+from .bounds import CHINA_BOUNDS
 from .errors import Issue
 from .gcj02 import gcj02_to_wgs84
 from .grid_issues import grid_issue
 
 GCJ02_NAMES = {"gcj02", "gcj-02", "gcj", "mars"}
-# A generous box around China: coordinates outside it get a warning (wrong CRS?).
-CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+# a declared projected CRS over coordinates that look like degrees: an error when converting
+# puts the layer farther than this (degrees) from where the coordinates would be as degrees
+FAR_DEGREES = 1.0
 
 
 def _coords_bounds(geoms: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -95,12 +97,63 @@ def to_wgs84(
         return None, [*issues, grid_issue(file, reason, field="crs", value=source.to_string())]
     if gcj:
         out = _gcj_to_wgs(out)
-    bounds = _coords_bounds(out)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds
-        cminx, cminy, cmaxx, cmaxy = CHINA_BOUNDS
-        if minx < cminx or maxx > cmaxx or miny < cminy or maxy > cmaxy:
-            extent = f"{minx:.4f},{miny:.4f},{maxx:.4f},{maxy:.4f}"
-            reason = "坐标不在中国范围内, 请检查坐标系 (crs: outside China)"
-            issues.append(grid_issue(file, reason, field="crs", value=extent, severity="warning"))
+    far = _far_from_degrees(geoms, out, source, file)
+    if far is not None:
+        return None, [*issues, far]
+    outside = _outside_china(out, file)
+    if outside:
+        return None, [*issues, *outside]
     return out, issues
+
+
+def _far_from_degrees(
+    raw: np.ndarray, converted: np.ndarray, source: pyproj.CRS, file: str
+) -> Issue | None:
+    """A projected CRS declared (or given) over coordinates that look like longitudes and
+    latitudes, which converting puts far from where they would be as degrees (EPSG:3857 over
+    degrees puts a village at (0, 0)): an error naming both places."""
+    if source.is_geographic:
+        return None
+    raw_bounds, out_bounds = _coords_bounds(raw), _coords_bounds(converted)
+    if raw_bounds is None or out_bounds is None or not _is_lonlat(raw_bounds):
+        return None
+    as_degrees = ((raw_bounds[0] + raw_bounds[2]) / 2, (raw_bounds[1] + raw_bounds[3]) / 2)
+    as_declared = ((out_bounds[0] + out_bounds[2]) / 2, (out_bounds[1] + out_bounds[3]) / 2)
+    if math.dist(as_degrees, as_declared) <= FAR_DEGREES:
+        return None
+    name = source.to_string()
+    reason = (
+        f"文件声明的坐标系 {name} 与坐标不符: 坐标像经纬度 ({as_degrees[0]:.4f}, "
+        f"{as_degrees[1]:.4f}), 按 {name} 转换后却在 ({as_declared[0]:.4f}, {as_declared[1]:.4f}); "
+        "请修正文件的坐标系, 或用 --crs EPSG:4326 按经纬度读取 (crs: the declared CRS puts the "
+        "layer far from its coordinates read as degrees)"
+    )
+    return grid_issue(file, reason, field="crs", value=name)
+
+
+def _outside_china(geoms: np.ndarray, file: str) -> list[Issue]:
+    """An error per feature that reaches outside a box around China (``etl.bounds``)."""
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not present.any():
+        return []
+    b = np.full((len(geoms), 4), np.nan)
+    b[present] = shapely.bounds(np.asarray(geoms[present], dtype=object))
+    cminx, cminy, cmaxx, cmaxy = CHINA_BOUNDS
+    with np.errstate(invalid="ignore"):
+        out = present & (
+            (b[:, 0] < cminx) | (b[:, 1] < cminy) | (b[:, 2] > cmaxx) | (b[:, 3] > cmaxy)
+        )
+    reason = (
+        f"坐标不在中国范围内 (经度 {cminx:g}–{cmaxx:g}, 纬度 {cminy:g}–{cmaxy:g}), 请检查坐标系 "
+        "(geometry: outside China)"
+    )
+    return [
+        grid_issue(
+            file,
+            reason,
+            row=int(i) + 1,
+            field="geometry",
+            value=f"{b[i, 0]:.4f},{b[i, 1]:.4f},{b[i, 2]:.4f},{b[i, 3]:.4f}",
+        )
+        for i in np.flatnonzero(out)
+    ]

@@ -33,8 +33,11 @@ from .grid_columns import LABELS, read_columns
 from .grid_crs import to_wgs84
 from .grid_geometry import check_geometries, repair_geometries
 from .grid_issues import grid_issue
+from .grid_moves import move_issues, moved_grids
+from .grid_overlaps import overlap_warnings
 from .grid_source import resolve_source
 from .limits import check_layer_file, check_layer_frame, unreadable_layer
+from .problem_sync import sync_in_load
 
 __all__ = ["detect_dbf_encoding", "load_grids", "read_grids"]
 
@@ -97,6 +100,8 @@ def read_grids(
         rep_errors, rep_warnings = repair_geometries(converted, ok, file)
         errors += rep_errors
         warnings += rep_warnings
+        if not rep_errors:
+            warnings += overlap_warnings(converted, ok, values["grid_code"], file)
 
     if errors:
         raise LoadError(file, _sorted(errors))
@@ -105,6 +110,7 @@ def read_grids(
     out = gpd.GeoDataFrame(
         data, geometry=gpd.GeoSeries(list(converted), crs="EPSG:4326"), crs="EPSG:4326"
     )
+    out.attrs["columns"] = dict(columns)  # identifier -> the file's header, for later issues
     return out, _sorted(warnings)
 
 
@@ -134,13 +140,22 @@ def _level_conflicts(
 
 
 def load_grids(
-    store: Store, path: str | Path, *, layer: str | None = None, crs: str | None = None
+    store: Store,
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    move_grids: bool = False,
 ) -> LoadReport:
     """Read a grid layer and write it in one transaction: grids, their outlines, the load record.
 
     Grids are upserted by grid_code; village, township and county outlines are rebuilt as the
     union of their grids. When households are loaded, every month's figures are recomputed in
     the same transaction. Raises :class:`LoadError` (nothing written) if the file has errors.
+
+    A stored grid that the file lists under another village or township is an error naming
+    it (``etl.grid_moves``), unless ``move_grids``: then it moves, and its households (in every
+    month), their warnings and problems, and every month's figures follow.
     """
     file = str(path)
     grids, warnings = read_grids(path, layer=layer, crs=crs)
@@ -150,7 +165,15 @@ def load_grids(
         conflicts = _level_conflicts(store, conn, grids, file)
         if conflicts:
             raise LoadError(file, conflicts)
+        moves = moved_grids(store, conn, grids)
+        columns = grids.attrs.get("columns", {})
+        if len(moves) and not move_grids:
+            raise LoadError(file, move_issues(moves, file, columns, moved=False))
         loaded = store.upsert_grids(conn, grids)
+        if len(moves):
+            store.move_grid_households(conn, moves)
+            store.drop_emptied_units(conn, list(moves["old_village_code"]))
+            warnings = _sorted([*warnings, *move_issues(moves, file, columns, moved=True)])
         store.record_load(
             conn,
             kind="grids",
@@ -163,6 +186,7 @@ def load_grids(
         )
         if store.has_households(conn):
             store.refresh_figures(conn)
+            sync_in_load(store, conn)  # the problem list commits with the load
     return LoadReport(
         file=file,
         kind="grids",

@@ -12,6 +12,7 @@ from geodata.model import CHANNELS, ELIMINATION_MODES, check_month
 from geodata.rules import computed_risk_level
 from geodata.schema import HOUSEHOLD_COLUMNS
 
+from .bounds import HOUSEHOLD_BOUNDS, long_reason, too_long
 from .checker import Checker
 from .errors import Issue, LoadError
 from .headers import HOUSEHOLD_HEADERS
@@ -102,6 +103,11 @@ def validate_households(
     out = pd.DataFrame(index=table.frame.index)
 
     # kinds of fields: checked the same way
+    def implausible(ident: str, value: pd.Series, above: pd.Series, unit: str = "") -> None:
+        """A number above its plausible bound (``etl.bounds``): an error."""
+        reason = HOUSEHOLD_BOUNDS[ident].reason(HOUSEHOLD_HEADERS[ident][0], ident, unit)
+        ck.flag(ident, pd.Series(above, index=value.index).fillna(False), reason)
+
     def coded(ident: str, mapping: dict[str, str], reason: str) -> pd.Series:
         """A field whose filled cells must be keys of ``mapping``: the values they map to."""
         values = map_values(c[ident], mapping)
@@ -167,6 +173,11 @@ def validate_households(
         dup & (c["household_id"] != ""),
         "户编号重复 (household_id: duplicate in this snapshot)",
     )
+    ck.flag(
+        "household_id",
+        too_long(c["household_id"]),
+        long_reason(HOUSEHOLD_HEADERS["household_id"][0], "household_id"),
+    )
     out["head_name"] = c["head_name"]
     ck.flag("head_name", c["head_name"] == "", "户主姓名为空 (head_name: required)")
 
@@ -188,6 +199,7 @@ def validate_households(
         ~bad & persons.notna() & (persons < 1),
         "家庭人口数应不小于1 (persons: must be >= 1)",
     )
+    implausible("persons", persons, ~bad & (persons > HOUSEHOLD_BOUNDS["persons"].high))
     out["persons"] = persons
 
     coded("household_type", TYPE_VALUES, "户类型应为 脱贫户 或 一般户 (household_type: unknown)")
@@ -214,6 +226,12 @@ def validate_households(
         "income_per_capita",
         ~bad & income.notna() & (income < 0),
         "家庭人均纯收入不能为负 (income_per_capita: must be >= 0)",
+    )
+    implausible(
+        "income_per_capita",
+        income,
+        ~bad & (income > HOUSEHOLD_BOUNDS["income_per_capita"].high),
+        " 元",
     )
     out["income_per_capita"] = income
 
@@ -299,6 +317,7 @@ def validate_households(
         ck.flag(
             ident, ~bad & value.notna() & (value < 0), f"{label}不能为负 ({ident}: must be >= 0)"
         )
+        implausible(ident, value, ~bad & (value > HOUSEHOLD_BOUNDS[ident].high))
         out[ident] = counts[ident] = value
     ck.flag(
         "employed_count",

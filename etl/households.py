@@ -19,6 +19,7 @@ from .headers import HOUSEHOLD_HEADERS
 from .household_checks import validate_households
 from .limits import check_file
 from .members import is_member_table, missing_relation, repeats_members, validate_members
+from .problem_sync import sync_in_load
 from .readers import Table, read_table
 from .rejects import reject_path, write_rejects
 
@@ -149,4 +150,5 @@ def load_households(
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )
+        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
     return report

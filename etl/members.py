@@ -26,6 +26,7 @@ import pandas as pd
 from geodata import Store
 from geodata.schema import MEMBER_COLUMNS
 
+from .bounds import long_reason, too_long
 from .checker import Checker
 from .errors import Issue, LoadError
 from .headers import HOUSEHOLD_HEADERS, MEMBER_FIELDS
@@ -179,6 +180,7 @@ def validate_members(
     person = text("person_id")
     if table.column_of("person_id"):
         ck.flag("person_id", person == "", "人编号为空 (person_id: required)")
+        ck.flag("person_id", too_long(person), long_reason("人编号", "person_id"))
         dup = same_month(person).duplicated(keep="first") & (person != "")
         for value in person[dup].unique():
             rows = person == value

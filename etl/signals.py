@@ -18,9 +18,11 @@ import pandas as pd
 from geodata import Store
 from geodata.model import DEPARTMENTS
 
+from .bounds import SIGNAL_BOUNDS
 from .errors import Issue, LoadError, LoadReport
 from .headers import SIGNAL_HEADERS
 from .households import Checker, _sha256, write_rejects
+from .problem_sync import sync_in_load
 from .readers import Table, read_table
 from .validate import clean, parse_dates, parse_float
 
@@ -103,6 +105,12 @@ def validate_signals(
     amount, bad = parse_float(c["amount"])
     ck.flag("amount", bad, "金额应为数字 (amount: not a number)")
     ck.flag("amount", ~bad & amount.notna() & (amount < 0), "金额不能为负 (amount: must be >= 0)")
+    bound = SIGNAL_BOUNDS["amount"]
+    ck.flag(
+        "amount",
+        (~bad & (amount > bound.high)).fillna(False),
+        bound.reason(SIGNAL_HEADERS["amount"][0], "amount", " 元"),
+    )
     occurred, bad = parse_dates(c["occurred_on"])
     ck.flag("occurred_on", bad, "发生日期不是日期 (occurred_on: not a date)")
     ck.flag("occurred_on", c["occurred_on"] == "", "发生日期为空 (occurred_on: required)")
@@ -206,4 +214,5 @@ def load_signals(
         if touched:
             store.refresh_warning_figures(conn, touched)
         ck.record_load(store, conn, report, kind="warnings", path=path, sha256=sha, month=None)
+        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
     return report

@@ -9,10 +9,11 @@ import pandas as pd
 
 from geodata import Store
 
+from .bounds import SITE_BOUNDS, long_reason, too_long
 from .errors import Issue, LoadError, LoadReport
 from .headers import SITE_HEADERS, map_headers
 from .households import _sha256
-from .limits import MAX_STORED_INT, check_layer_file, check_layer_frame, unreadable_layer
+from .limits import check_layer_file, check_layer_frame, unreadable_layer
 from .readers import Table, read_table
 from .validate import clean, parse_float, parse_int
 
@@ -74,6 +75,7 @@ def read_sites(path: str | Path, township_codes: set[str]) -> pd.DataFrame:
     code = col("site_code")
     flag("site_code", code == "", "安置点编码为空 (site_code: required)")
     flag("site_code", code.duplicated() & (code != ""), "安置点编码重复 (site_code: duplicate)")
+    flag("site_code", too_long(code), long_reason(SITE_HEADERS["site_code"][0], "site_code"))
     out["site_code"] = code
     out["site_name"] = col("site_name")
     flag("site_name", out["site_name"] == "", "安置点名称为空 (site_name: required)")
@@ -90,7 +92,8 @@ def read_sites(path: str | Path, township_codes: set[str]) -> pd.DataFrame:
     for ident in ("households", "persons", "workshops", "public_jobs"):
         value, bad = parse_int(col(ident))
         flag(ident, bad | (value < 0).fillna(False), f"{SITE_HEADERS[ident][0]}应为非负整数 ({ident}: integer >= 0)")
-        flag(ident, (value > MAX_STORED_INT).fillna(False), f"{SITE_HEADERS[ident][0]}超出可存储范围 ({ident}: at most {MAX_STORED_INT:,})")
+        bound = SITE_BOUNDS[ident]
+        flag(ident, ~bad & (value > bound.high).fillna(False), bound.reason(SITE_HEADERS[ident][0], ident))
         out[ident] = value
     if errors:
         raise LoadError(table.file, errors)

@@ -145,7 +145,10 @@ def _parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = values.str.replace(",", "", regex=False)
     num = pd.to_numeric(s, errors="coerce")
     bad = (s != "") & (num.isna() | (num % 1 != 0))
-    return num.where(~bad).astype("Float64").round().astype("Int64"), bad
+    # beyond 2**53 a float is no exact whole number, and past 2**63 Int64 would wrap around:
+    # such numbers are held as +-2**53, still beyond every bound (etl.bounds) they are checked by
+    num = num.astype("Float64").clip(-(2.0**53), 2.0**53)
+    return num.where(~bad).round().astype("Int64"), bad
 
 
 def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -125,13 +125,20 @@ class Database:
         self.engine.dispose()
 
     def migrate(self, revision: str = "head") -> None:
-        """Create or upgrade the schema in place (Alembic ``upgrade head``)."""
+        """Create or upgrade the schema in place (Alembic ``upgrade head``), in one transaction
+        on both backends: a migration killed half-way leaves the schema as it was."""
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                # Python's sqlite3 runs DDL outside a transaction unless one is open: without
+                # this, a migration killed half-way would leave tables and no version row
+                raw = conn.connection.driver_connection
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 
@@ -151,13 +158,19 @@ class Database:
         lock): two offices loading the same month at once get the figures of both files, not
         of whichever committed last. Other writes (log-ins, the audit log) do not wait. On SQLite
         a load takes the database's write lock before it reads (BEGIN IMMEDIATE), so a second
-        load waits for the first (up to the busy timeout) instead of failing on its stale read."""
+        load waits for the first (up to the busy timeout) instead of failing on its stale read.
+
+        A load killed at any moment leaves nothing (``tests/test_crash_loads.py``). On SQLite
+        its commit is also synced to disk (``synchronous=FULL`` on that connection from then on;
+        WAL with NORMAL keeps every commit atomic but may lose the last ones to a power cut),
+        so a load reported done survives the PC losing power."""
         with self.engine.begin() as conn:
             if load and self.is_postgis:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOAD_LOCK})")
             elif load and self.dialect == "sqlite":
                 raw = conn.connection.driver_connection
                 if not raw.in_transaction:
+                    raw.execute("PRAGMA synchronous=FULL")
                     raw.execute("BEGIN IMMEDIATE")
             yield conn
         self._cache.clear()
@@ -166,11 +179,16 @@ class Database:
         conn.execute(schema.meta.delete().where(schema.meta.c.key == key))
         conn.execute(schema.meta.insert().values(key=key, value=value))
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
-            ).scalar()
+    def meta(
+        self, key: str, default: str | None = None, conn: Connection | None = None
+    ) -> str | None:
+        """A meta value; read on ``conn`` (a load's transaction) when given."""
+        query = sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+        if conn is not None:
+            value = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as c:
+                value = c.execute(query).scalar()
         return default if value is None else value
 
     def is_demo(self) -> bool:
@@ -202,19 +220,27 @@ class Database:
             return sa.func.ST_AsBinary(column)
         return column
 
-    def data_version(self) -> str:
+    def data_version(self, conn: Connection | None = None) -> str:
         """A token that changes whenever the loaded data changes, also within one second.
 
         Made of the last load's id and count, the units version, the time of the last load, the
         income lines the figures were computed with, the rules' stored thresholds and the demo
         flag: the dashboard keys its caches with it, so a load by another process is seen on the
-        next request.
+        next request. ``conn``: read inside that transaction (a load's, before it commits).
         """
         ld, m = schema.loads, schema.meta
         keys = ("units_version", "data_as_of", "lines", "thresholds", "demo")
-        with self.engine.connect() as conn:
-            last, count = conn.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
-            metas = dict(conn.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())
+
+        def read(c: Connection) -> tuple[Any, Any, dict[str, str]]:
+            last, count = c.execute(sa.select(sa.func.max(ld.c.id), sa.func.count())).one()
+            metas = dict(c.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(keys))).all())
+            return last, count, metas
+
+        if conn is not None:
+            last, count, metas = read(conn)
+        else:
+            with self.engine.connect() as c:
+                last, count, metas = read(c)
         return json.dumps([last, count, *(metas.get(k) for k in keys)], ensure_ascii=False)
 
     def dump(self) -> dict[str, list[tuple]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from . import schema
 from .database import StoreError
@@ -18,18 +19,20 @@ from .model import Unit
 class ReadModel:
     """Reads of the stored figures."""
 
-    def months(self) -> list[str]:
+    def months(self, conn: Connection | None = None) -> list[str]:
         """The snapshot months, oldest first: read from the stored figures (a county row per
-        month, written with the month's households), not from all the households."""
+        month, written with the month's households), not from all the households. ``conn``:
+        read inside that transaction (a load's)."""
         f = schema.figures
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(f.c.month).where(f.c.level == "county").distinct().order_by(f.c.month)
-            ).all()
+        query = sa.select(f.c.month).where(f.c.level == "county").distinct().order_by(f.c.month)
+        if conn is not None:
+            return [r.month for r in conn.execute(query).all()]
+        with self.engine.connect() as c:
+            rows = c.execute(query).all()
         return [r.month for r in rows]
 
-    def latest_month(self) -> str | None:
-        months = self.months()
+    def latest_month(self, conn: Connection | None = None) -> str | None:
+        months = self.months(conn)
         return months[-1] if months else None
 
     def _stats_envelope(self, unit: Unit, month: str, data: dict[str, Any]) -> dict[str, Any]:

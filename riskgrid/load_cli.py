@@ -69,8 +69,9 @@ def _print_report(report: Any, seconds: float) -> None:
 
 
 def sync_after_load(store: Any) -> None:
-    """Bring the problem list up to the loaded data, so that the pages find it ready, and say
-    how many problems are open. A failure is a warning only: the load stands."""
+    """Say how many problems are open. The load synced the problem list in its own transaction
+    (``etl.problem_sync``); this syncs it only when that could not be done. A failure is a
+    warning only: the load stands."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from geodata import StoreError
@@ -123,13 +124,21 @@ def load_grids_cmd(
             help="CRS of a file that declares none (e.g. EPSG:4549), or gcj02 for GCJ-02 coordinates."
         ),
     ] = None,
+    move_grids: Annotated[
+        bool,
+        typer.Option(
+            "--move-grids",
+            help="Move grids the file lists under another village or township than the stored "
+            "one; their households and every month's figures follow (else such a file is refused).",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """加载网格图层 Load the grid polygon layer."""
     from etl.grids import load_grids
 
     store = open_store(_settings(db))
-    _run_load(load_grids, store, path, layer=layer, crs=crs)
+    _run_load(load_grids, store, path, layer=layer, crs=crs, move_grids=move_grids)
 
 
 @load_app.command("households")

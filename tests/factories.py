@@ -174,3 +174,17 @@ def write_csv(path: Path, rows: Iterable[dict[str, str]], title_rows: int = 0, e
         for r in rows:
             w.writerow([r.get(h, "") for h in headers])
     return path
+
+
+def store_url(store) -> str:
+    """The URL of a test store for a ``riskgrid`` command (a subprocess or ``CliRunner``): on
+    PostGIS the test's schema goes on the search path (``options=-csearch_path=...``)."""
+    import sqlalchemy as sa
+
+    from tests.conftest import PG_URL
+
+    if not store.is_postgis:
+        return store.url
+    with store.engine.connect() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    return f"{PG_URL}?options=-csearch_path%3D{schema},public"

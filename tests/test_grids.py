@@ -29,7 +29,14 @@ COUNTY = "152223"
 TOWNSHIP = "152223100"
 VILLAGES = {"152223100001": ("红旗嘎查", "嘎查"), "152223100002": ("新民村", "村")}
 METRIC = "EPSG:4550"  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
-GRID_CODES = ["001001", "001002", "001003", "002001", "002002", "002003"]
+GRID_CODES = [
+    "152223100001001",
+    "152223100001002",
+    "152223100001003",
+    "152223100002001",
+    "152223100002002",
+    "152223100002003",
+]
 
 CHINESE = {
     "grid_code": "网格编码",
@@ -65,7 +72,7 @@ def grid_frame() -> gpd.GeoDataFrame:
             ring = [p[i, j], p[i + 1, j], p[i + 1, j + 1], p[i, j + 1]]
             rows.append(
                 {
-                    "grid_code": f"00{j + 1}00{i + 1}",
+                    "grid_code": f"{village}00{i + 1}",
                     "grid_name": f"{vname}第{i + 1}网格",
                     "village_code": village,
                     "village_name": vname,
@@ -173,7 +180,7 @@ def test_gbk_gauss_kruger_shapefile_matches_wgs84_geojson(store, make_store, bac
     load_grids(other, shp)
     assert other.unit("152223100001").name == "红旗嘎查"
     assert other.unit("152223100001").kind == "嘎查"
-    assert other.unit("001002").name == "红旗嘎查第2网格"
+    assert other.unit("152223100001002").name == "红旗嘎查第2网格"
     assert other.unit(TOWNSHIP).name == "示例镇"
     assert other.unit(COUNTY).name == "示例旗"
     assert_same_grids(metric(store), metric(other))
@@ -187,7 +194,7 @@ def test_zipped_shapefile_loads(store, tmp_path):
             zf.write(part, f"网格图层/{part.name}")
     report = load_grids(store, archive)
     assert report.rows_loaded == 6 and report.warnings == []
-    assert store.unit("002003").name == "新民村第3网格"
+    assert store.unit("152223100002003").name == "新民村第3网格"
     assert store.unit("152223100002").name == "新民村"
     assert_same_grids(metric(store), originals())
 
@@ -278,7 +285,10 @@ def test_gcj02_coordinates_are_converted(store, tmp_path):
 
     shifted = frame.set_index("grid_code").to_crs(METRIC)
     orig = originals().to_crs(METRIC)
-    assert shifted.geometry["001001"].hausdorff_distance(orig.geometry["001001"]) > 100
+    assert (
+        shifted.geometry["152223100001001"].hausdorff_distance(orig.geometry["152223100001001"])
+        > 100
+    )
 
     report = load_grids(store, path, crs="gcj02")
     assert report.warnings == []
@@ -298,7 +308,7 @@ def test_bow_tie_is_repaired_with_a_warning(store, tmp_path):
     [warning] = report.warnings
     assert warning.row == 5 and warning.field == "geometry"
     assert "geometry: invalid, repaired" in warning.reason
-    repaired = store.full_geometries("grid").set_index("code").geometry["002002"]
+    repaired = store.full_geometries("grid").set_index("code").geometry["152223100002002"]
     assert repaired.is_valid and repaired.area > 0
 
 
@@ -326,7 +336,7 @@ def test_every_error_is_reported_at_once_and_nothing_written(store, tmp_path):
     assert (6, "county_name") in found
     by_field = {i.field: i for i in issues}
     dup = by_field["grid_code"]
-    assert dup.column == "网格编码" and dup.value == "001003"
+    assert dup.column == "网格编码" and dup.value == "152223100001003"
     assert dup.reason.startswith("网格编码重复") and "grid_code: duplicate" in dup.reason
     village = by_field["village_code"]
     assert village.value == "15222310000" and "village_code: not 12 digits" in village.reason
@@ -369,7 +379,7 @@ def test_units_are_built_from_the_grids(store, tmp_path):
     assert village.level == "village" and village.parent_code == TOWNSHIP
     assert store.unit(TOWNSHIP).level == "township"
     assert store.unit(COUNTY).level == "county"
-    assert store.unit("001001").level == "grid"
+    assert store.unit("152223100001001").level == "grid"
     assert [u.code for u in store.children(TOWNSHIP)] == list(VILLAGES)
 
     grids = grid_frame().to_crs(METRIC)
@@ -389,13 +399,15 @@ def test_units_are_built_from_the_grids(store, tmp_path):
 def test_figures_are_recomputed_when_households_exist(store, tmp_path):
     frame = grid_frame()
     first = tmp_path / "five.geojson"
-    frame[frame["grid_code"] != "002003"].to_file(first, driver="GeoJSON", engine="pyogrio")
+    frame[frame["grid_code"] != "152223100002003"].to_file(
+        first, driver="GeoJSON", engine="pyogrio"
+    )
     load_grids(store, first)
     household = {c: None for c in schema.HOUSEHOLD_COLUMNS}
     household |= {
         "month": "2024-06",
         "household_id": "H0001",
-        "grid_code": "001001",
+        "grid_code": "152223100001001",
         "village_code": "152223100001",
         "township_code": TOWNSHIP,
         "county_code": COUNTY,
@@ -409,14 +421,14 @@ def test_figures_are_recomputed_when_households_exist(store, tmp_path):
         store.refresh_figures(conn)
     assert store.stats(COUNTY, "2024-06")["grids"] == 5
     with pytest.raises(StoreError):
-        store.stats("002003", "2024-06")
+        store.stats("152223100002003", "2024-06")
 
     full = tmp_path / "six.geojson"
     frame.to_file(full, driver="GeoJSON", engine="pyogrio")
     load_grids(store, full)
     assert store.stats(COUNTY, "2024-06")["grids"] == 6
-    assert store.stats("002003", "2024-06")["households"] == 0
-    assert store.stats("001001", "2024-06")["households"] == 1
+    assert store.stats("152223100002003", "2024-06")["households"] == 0
+    assert store.stats("152223100001001", "2024-06")["households"] == 1
 
 
 def test_loading_the_same_file_twice_changes_nothing(store, tmp_path):

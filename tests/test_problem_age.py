@@ -104,7 +104,7 @@ def test_the_cli_load_brings_the_problem_list_up_to_date(
         "2024-10",
     }  # ready, walked back
 
-    def broken(self) -> None:
+    def broken(self, conn=None) -> None:
         raise StoreError("数据库忙 (busy)")
 
     monkeypatch.setattr(Store, "sync_problems", broken)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import nullcontext
 
 import pandas as pd
+from sqlalchemy.engine import Connection
 
 from ..model import UPPER_LEVELS, Unit
 from .evaluate import HIT_COLUMNS, UNIT_COLUMNS, evaluate_month
@@ -36,25 +38,28 @@ def check_month(
     rules: tuple[str, ...] | None = None,
     *,
     household_ids: Collection[str] | None = None,
+    conn: Connection | None = None,
 ) -> pd.DataFrame:
     """The rule hits of ``month`` (HIT_COLUMNS) inside ``unit`` (all units when None): the
     month's households, members and department warnings, the previous snapshot for the income
     drop, under the month's policy (its year's lines). ``household_ids``: only these
-    households are read and evaluated; ``rules``: only the inputs these rules read are read."""
+    households are read and evaluated; ``rules``: only the inputs these rules read are read.
+    ``conn``: everything is read inside that transaction (a load's, before it commits)."""
 
     def needs(some: tuple[str, ...]) -> bool:
         return rules is None or any(r in rules for r in some)
 
-    months = store.months()
+    months = store.months(conn)
     if month not in months:
         return pd.DataFrame(columns=list(HIT_COLUMNS))
     ids = None if household_ids is None else sorted(set(household_ids))
-    with store.engine.connect() as conn:
+    with nullcontext(conn) if conn is not None else store.engine.connect() as conn:
         households = store.household_columns(conn, month, HOUSEHOLD_FIELDS, household_ids=ids)
         members = (
             store.member_skills(month, conn, household_ids=ids) if needs(MEMBER_RULES) else None
         )
-        lines = store.policies(conn, [month])[month].lines
+        policy = store.policies(conn, [month])[month]
+        lines = policy.lines
         before = [m for m in months if m < month]
         previous = (
             store.household_columns(
@@ -68,7 +73,7 @@ def check_month(
         households,
         month,
         lines,
-        store.policy(month).thresholds,
+        policy.thresholds,
         members=members,
         signals=signals,
         previous=previous,

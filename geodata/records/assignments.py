@@ -114,14 +114,39 @@ class AssignmentRecords:
                 }
             )
         move["village_code"] = [p["u_village_code"] for p in params]
-        values = {"grid_code": sa.bindparam("g")} | {
-            c: sa.bindparam(f"u_{c}") for c in UNIT_CODES
-        }
+        values = {"grid_code": sa.bindparam("g")} | {c: sa.bindparam(f"u_{c}") for c in UNIT_CODES}
         for table in (h, s):
             conn.execute(
                 table.update()
-                .where(table.c.month == sa.bindparam("m"), table.c.household_id == sa.bindparam("hid"))
+                .where(
+                    table.c.month == sa.bindparam("m"), table.c.household_id == sa.bindparam("hid")
+                )
                 .values(values),
                 params,
             )
         return len(changed), move[moved_cols].reset_index(drop=True)
+
+    def move_grid_households(self, conn: Connection, grids: pd.DataFrame) -> int:
+        """Grids moved to another village (``grids``: grid_code and the new village_code,
+        township_code, county_code): their households in every month, their department
+        warnings and their problems follow them. The households' grid (and so their grid
+        assignment) stays; the number of household rows moved."""
+        h, s, p = schema.households, schema.signals, schema.problems
+        params = [
+            {"g": r.grid_code, **{f"u_{c}": getattr(r, c) for c in UNIT_CODES}}
+            for r in grids.itertuples(index=False)
+        ]
+        if not params:
+            return 0
+        codes = [q["g"] for q in params]
+        moved = conn.execute(
+            sa.select(sa.func.count()).select_from(h).where(h.c.grid_code.in_(codes))
+        ).scalar()
+        for table in (h, s, p):
+            conn.execute(
+                table.update()
+                .where(table.c.grid_code == sa.bindparam("g"))
+                .values({c: sa.bindparam(f"u_{c}") for c in UNIT_CODES}),
+                params,
+            )
+        return int(moved or 0)

@@ -15,6 +15,7 @@ such problems, one month back at a time while some of them still fire.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,28 +38,37 @@ _WHOLE_MONTH = 20_000  # more households than this to look back on: the whole mo
 class ProblemRecords:
     """Writes and reads of the problem list."""
 
-    def sync_problems(self) -> str | None:
+    def sync_problems(self, conn: Connection | None = None) -> str | None:
         """Bring the problem list up to the latest month's rule hits (once per data version);
-        the month synced, None without data."""
-        month = self.latest_month()
+        the month synced, None without data.
+
+        ``conn``: a load's transaction, before it commits: the list is read and written in it,
+        so the load and its problem list commit together (a load killed half-way leaves
+        neither). Without it the list is synced in a transaction of its own."""
+        month = self.latest_month(conn)
         if month is None:
             return None
-        token = json.dumps([month, self.data_version()], ensure_ascii=False)
-        if self.meta(_SYNCED) == token:
+        token = json.dumps([month, self.data_version(conn)], ensure_ascii=False)
+        if self.meta(_SYNCED, conn=conn) == token:
             return month
-        hits = check_month(self, month)
-        first_seen = self._first_seen(month, self._listed_anew(hits))
+        hits = check_month(self, month, conn=conn)
+        first_seen = self._first_seen(month, self._listed_anew(hits, conn), conn)
+        if conn is not None:
+            self._write_problems(month, hits, token, first_seen, conn)
+            return month
         try:
             self._write_problems(month, hits, token, first_seen)
         except sa.exc.IntegrityError:
             pass  # another worker synced the same month at the same time: its list stands
         return month
 
-    def _listed_anew(self, hits: pd.DataFrame) -> set[tuple[str, str]]:
+    def _listed_anew(
+        self, hits: pd.DataFrame, conn: Connection | None = None
+    ) -> set[tuple[str, str]]:
         """The (rule, household) pairs of ``hits`` the list does not hold, or holds as closed
         by the data: those it lists (anew)."""
         p = schema.problems
-        with self.engine.connect() as conn:
+        with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
             held = {
                 (r.rule, r.household_id)
                 for r in conn.execute(
@@ -71,13 +81,15 @@ class ProblemRecords:
             }
         return set(zip(hits["rule"], hits["household_id"], strict=True)) - held
 
-    def _first_seen(self, month: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    def _first_seen(
+        self, month: str, keys: set[tuple[str, str]], conn: Connection | None = None
+    ) -> dict[tuple[str, str], str]:
         """The first month of the unbroken run of loaded months up to ``month`` in which each
         (rule, household) of ``keys`` fired: earlier months are evaluated (for those households
         and rules only) while some of them still fire."""
         first = dict.fromkeys(keys, month)
         remaining = set(keys)
-        for earlier in reversed([m for m in self.months() if m < month]):
+        for earlier in reversed([m for m in self.months(conn) if m < month]):
             if not remaining:
                 break
             households = {h for _, h in remaining}
@@ -86,6 +98,7 @@ class ProblemRecords:
                 earlier,
                 rules=tuple(sorted({r for r, _ in remaining})),
                 household_ids=households if len(households) <= _WHOLE_MONTH else None,
+                conn=conn,
             )
             remaining &= set(zip(hits["rule"], hits["household_id"], strict=True))
             first.update(dict.fromkeys(remaining, earlier))
@@ -97,11 +110,12 @@ class ProblemRecords:
         hits: pd.DataFrame,
         token: str,
         first_seen: dict[tuple[str, str], str] | None = None,
+        conn: Connection | None = None,
     ) -> None:
         first_seen = first_seen or {}
         p = schema.problems
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        with self.write() as conn:
+        with nullcontext(conn) if conn is not None else self.write() as conn:
             stored = {
                 (r.rule, r.household_id): r
                 for r in conn.execute(

@@ -230,7 +230,9 @@ class UnitRecords:
         query = sa.select(u.c.code, u.c.level, u.c.province_code, u.c.city_code).where(
             u.c.level == "county"
         )
-        return pd.DataFrame(conn.execute(query).all(), columns=["code", "level", "province_code", "city_code"])
+        return pd.DataFrame(
+            conn.execute(query).all(), columns=["code", "level", "province_code", "city_code"]
+        )
 
     def _units(self, where: sa.ColumnElement[bool]) -> list[Unit]:
         u = schema.units
@@ -325,6 +327,52 @@ class UnitRecords:
             geometry=list(shapely.from_wkb([bytes(r.wkb) for r in rows])),
             crs="EPSG:4326",
         )
+
+    def grid_places(self, conn: Connection, codes: Sequence[str]) -> pd.DataFrame:
+        """grid_code, village_code, village_name, township_code, township_name, county_code
+        of those of ``codes`` that are stored grids (where a grid load would move them from)."""
+        u, v, t = schema.units, schema.units.alias("v"), schema.units.alias("t")
+        cols = ["grid_code", "village_code", "village_name", "township_code", "township_name"]
+        rows: list[Any] = []
+        wanted = sorted(set(codes))
+        for start in range(0, len(wanted), 5000):
+            rows += conn.execute(
+                sa.select(u.c.code, u.c.village_code, v.c.name, u.c.township_code, t.c.name)
+                .select_from(
+                    u.outerjoin(v, v.c.code == u.c.village_code).outerjoin(
+                        t, t.c.code == u.c.township_code
+                    )
+                )
+                .where(u.c.level == "grid", u.c.code.in_(wanted[start : start + 5000]))
+            ).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=cols, dtype=object)
+
+    def drop_emptied_units(self, conn: Connection, villages: Sequence[str]) -> list[str]:
+        """After grids moved away: those of ``villages`` left with no grid and no household
+        (in any month) are removed, then their townships left with no village; the codes
+        removed. Their figures go at the next recompute."""
+        u, h = schema.units, schema.households
+        gone: list[str] = []
+        for code in sorted(set(villages)):
+            if (
+                conn.execute(sa.select(u.c.code).where(u.c.parent_code == code).limit(1)).first()
+                or conn.execute(
+                    sa.select(h.c.month).where(h.c.village_code == code).limit(1)
+                ).first()
+            ):
+                continue
+            township = conn.execute(sa.select(u.c.parent_code).where(u.c.code == code)).scalar()
+            conn.execute(u.delete().where(u.c.code == code))
+            gone.append(code)
+            if (
+                township
+                and not conn.execute(
+                    sa.select(u.c.code).where(u.c.parent_code == township).limit(1)
+                ).first()
+            ):
+                conn.execute(u.delete().where(u.c.code == township))
+                gone.append(township)
+        return gone
 
     def unit_levels(self, conn: Connection, codes: Sequence[str]) -> dict[str, str]:
         """code -> level of those of ``codes`` that are stored units."""

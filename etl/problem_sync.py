@@ -1,0 +1,28 @@
+"""The problem list brought up to a load inside the load's transaction.
+
+A load's rows, figures, load record and problem list commit together, so a load killed at any
+moment leaves neither (``tests/test_crash_loads.py``). A rule that cannot be evaluated does not
+refuse a load: the sync runs in a savepoint, rolled back on such an error, and the list is left
+as it was (it is synced again on the next read, and ``riskgrid load`` says it was not updated).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from geodata import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def sync_in_load(store: Any, conn: Any) -> bool:
+    """Sync the problem list on ``conn`` (the load's transaction); False when the rules could
+    not be evaluated (the load stands, the list is synced later)."""
+    try:
+        with conn.begin_nested():
+            store.sync_problems(conn)
+    except (StoreError, ValueError, KeyError, TypeError) as exc:
+        log.warning("problem list not synced with the load: %s", exc)
+        return False
+    return True
