@@ -39,7 +39,6 @@ def test_implausible_household_numbers_are_refused_by_row_and_nothing_is_written
     rows[3]["劳动力人数"] = "-2"
     rows[4]["务工就业人数"] = "31"
     rows[4]["家庭人口数"] = "31"
-    rows[5]["户编号"] = "H" * 65
     rows[6]["家庭人口数"] = "99999999999999999999999"  # past 2**63: no wrap-around
     path = write_csv(tmp_path / "h.csv", rows)
     before = store.dump()
@@ -67,12 +66,22 @@ def test_implausible_household_numbers_are_refused_by_row_and_nothing_is_written
             ("h.csv", 6, "务工就业人数", "employed_count", "31"),
             "务工就业人数应在 0 到 30 之间, 该值不可能为真 (employed_count: must be between 0 and 30)",
         ),
-        (
-            ("h.csv", 7, "户编号", "household_id", "H" * 65),
-            "户编号超过 64 个字符, 不可能为真 (household_id: longer than 64 characters)",
-        ),
         (("h.csv", 8, "家庭人口数", "persons", "99999999999999999999999"), persons),
     }
+
+    # a household number past 64 characters is refused at the reader's gate (etl/limits.py),
+    # before the values are checked
+    rows = [household_row(i, GRID, 3) for i in range(1, 4)]
+    rows[1]["户编号"] = "H" * 65
+    with pytest.raises(LoadError) as exc:
+        load_households(store, write_csv(tmp_path / "long.csv", rows), month=MONTH)
+    assert store.dump() == before
+    assert [(_where(i), i.reason) for i in exc.value.issues] == [
+        (
+            ("long.csv", 3, "户编号", "household_id", "H" * 20 + "…"),
+            "单元格过长: 65 个字符, 上限 64 (cell: too long, at most 64 characters)",
+        )
+    ]
 
 
 def test_member_level_export_with_a_household_of_31_members_is_refused(store, tmp_path):
@@ -174,7 +183,6 @@ def test_grid_codes_must_be_15_digits_and_a_float_ised_code_is_the_same_grid(sto
 
     bad = tiny_grids()
     bad.loc[0, "grid_code"] = "15222310100100"  # 14 digits
-    bad.loc[1, "grid_code"] = "1" * 100_000
     bad.loc[2, "grid_code"] = "15222310100100A"
     path = _geojson(bad, tmp_path / "bad.geojson")
     loaded = store.dump()
@@ -184,8 +192,19 @@ def test_grid_codes_must_be_15_digits_and_a_float_ised_code_is_the_same_grid(sto
     reason = "网格编码应为 15 位数字 (村编码加 3 位网格号) (grid_code: not 15 digits)"
     assert [(_where(i), i.reason) for i in exc.value.issues] == [
         (("bad.geojson", 1, "grid_code", "grid_code", "15222310100100"), reason),
-        (("bad.geojson", 2, "grid_code", "grid_code", "1" * 40 + "…（共 100,000 个字符）"), reason),
         (("bad.geojson", 3, "grid_code", "grid_code", "15222310100100A"), reason),
+    ]
+    # a 100,000-character code is refused at the layer's gate (etl/limits.py), shown cut
+    huge = tiny_grids()
+    huge.loc[1, "grid_code"] = "1" * 100_000
+    with pytest.raises(LoadError) as exc:
+        load_grids(store, _geojson(huge, tmp_path / "huge.geojson"))
+    assert store.dump() == loaded
+    assert [(_where(i), i.reason) for i in exc.value.issues] == [
+        (
+            ("huge.geojson", 2, "grid_code", "grid_code", "1" * 20 + "…"),
+            "单元格过长: 100,000 个字符, 上限 64 (cell: too long, at most 64 characters)",
+        )
     ]
     assert len(str(exc.value)) < 2000  # the message shows the long code cut
     assert before["units"] != []
