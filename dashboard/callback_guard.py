@@ -217,7 +217,7 @@ def register(app: dash.Dash) -> None:
         except RecursionError:  # nested deeper than the JSON parser goes
             body = None
         if body is None:
-            return _refuse("不是 JSON (not JSON)")
+            return _refuse("不是 JSON 对象 (not a JSON object)")
         try:
             validate_body(app, body)
         except BadCallback as exc:
