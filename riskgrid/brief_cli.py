@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DbOption, _fail, _settings, console, open_store
+from .cli_common import DbOption, UserOption, _fail, _settings, cli_principal, console, open_store
 
 
 def brief(
@@ -27,17 +27,11 @@ def brief(
     size: Annotated[
         str, typer.Option(help="Image size WIDTHxHEIGHT, 16:9 (e.g. 3840x2160).")
     ] = "1920x1080",
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user", help="Export as this account: units outside its area are refused (exit 1)."
-        ),
-    ] = None,
+    user: UserOption = None,
     db: DbOption = None,
 ) -> None:
     """生成简报 Briefing images, PDF, PowerPoint deck or offline HTML map of a unit."""
-    from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore
-    from geodata.accounts import Users
+    from geodata.access import AccessDenied, ScopedStore
     from reports import briefing
 
     fmt = fmt.lower().lstrip(".")
@@ -46,13 +40,7 @@ def brief(
     settings = _settings(db)
     store = open_store(settings)
     store.ensure_policy()
-    principal = LOCAL_ADMIN
-    if user is not None:
-        found = Users(store).get(user)
-        if found is None:
-            _fail(f"未找到用户或已停用 (unknown or disabled user): {user}")
-            return
-        principal = found
+    principal = cli_principal(store, user)
     scoped = ScopedStore(store, principal, "cli")
     try:
         pixels = briefing.parse_size(size)

@@ -23,6 +23,12 @@ DbOption = Annotated[
         "--db", help="SQLAlchemy URL of the store (else RISKGRID_DB, else sqlite:///riskgrid.db)."
     ),
 ]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user", help="Export as this account: units outside its area are refused (exit 1)."
+    ),
+]
 
 
 def _settings(db: str | None = None, **overrides: Any) -> Settings:
@@ -68,3 +74,17 @@ def unit_and_month(store: Store, unit: str | None, month: str | None) -> tuple[U
         _fail(str(exc))
         raise  # not reached: _fail exits
     return target, month
+
+
+def cli_principal(store: Store, user: str | None) -> Any:
+    """The account a command reads as: ``user`` (an error and exit 1 when it is unknown or
+    disabled), else the local administrator."""
+    from geodata.access import LOCAL_ADMIN
+    from geodata.accounts import Users
+
+    if user is None:
+        return LOCAL_ADMIN
+    found = Users(store).get(user)
+    if found is None:
+        _fail(f"未找到用户或已停用 (unknown or disabled user): {user}")
+    return found

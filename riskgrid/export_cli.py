@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DbOption, _fail, _settings, console, open_store, unit_and_month
+from .cli_common import (
+    DbOption,
+    UserOption,
+    _fail,
+    _settings,
+    cli_principal,
+    console,
+    open_store,
+    unit_and_month,
+)
 
 
 def export(
@@ -25,17 +34,11 @@ def export(
     ],
     out: Annotated[Path, typer.Option("--out", help="Directory for the file (made if missing).")],
     month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: the latest).")] = None,
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user", help="Export as this account: units outside its area are refused (exit 1)."
-        ),
-    ] = None,
+    user: UserOption = None,
     db: DbOption = None,
 ) -> None:
     """导出数据 Export a unit's grids and figures as GeoPackage, or figures and households as Excel."""
-    from geodata.access import LOCAL_ADMIN, AccessDenied, ScopedStore
-    from geodata.accounts import Users
+    from geodata.access import AccessDenied, ScopedStore
     from reports.export import FORMATS, export_gpkg, export_xlsx
 
     fmt = fmt.lower().lstrip(".")
@@ -45,13 +48,7 @@ def export(
         _fail(f"输出路径不是目录 (--out is not a directory): {out}")
     store = open_store(_settings(db))
     store.ensure_policy()
-    principal = LOCAL_ADMIN
-    if user is not None:
-        found = Users(store).get(user)
-        if found is None:
-            _fail(f"未找到用户或已停用 (unknown or disabled user): {user}")
-            return
-        principal = found
+    principal = cli_principal(store, user)
     scoped = ScopedStore(store, principal, "cli")
     try:
         if store.unit(unit) is not None:
