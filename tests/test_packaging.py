@@ -57,9 +57,13 @@ def _undeclared(imports: dict[str, str], allowed: set[str]) -> list[str]:
     for module, where in sorted(imports.items()):
         owners = {d.lower().replace("_", "-") for d in dists.get(module, [])}
         if not owners:
-            problems.append(f"{where}: imports {module!r}, which no installed distribution provides")
+            problems.append(
+                f"{where}: imports {module!r}, which no installed distribution provides"
+            )
         elif not owners & allowed:
-            problems.append(f"{where}: imports {module!r} from {sorted(owners)}, not declared in pyproject.toml")
+            problems.append(
+                f"{where}: imports {module!r} from {sorted(owners)}, not declared in pyproject.toml"
+            )
     return problems
 
 
@@ -80,4 +84,65 @@ def test_the_check_catches_an_undeclared_import():
     assert _undeclared({"pytest": "x.py"}, {"dash"}) == [
         "x.py: imports 'pytest' from ['pytest'], not declared in pyproject.toml"
     ]
-    assert _undeclared({"no_such_module_xyz": "y.py"}, {"dash"})[0].endswith("no installed distribution provides")
+    assert _undeclared({"no_such_module_xyz": "y.py"}, {"dash"})[0].endswith(
+        "no installed distribution provides"
+    )
+
+
+SHIPPED = ("riskgrid", "geodata", "etl", "dashboard", "reports", "assets")
+
+
+def test_the_wheel_holds_every_package_and_its_data(tmp_path):
+    # ``pip install .`` (the README's first command) installs the wheel, not the checkout: a
+    # subpackage missing from it (geodata/checks once was) breaks ``riskgrid`` on a clean PC
+    # while every test run from the checkout passes
+    import shutil
+    import subprocess
+    import zipfile
+
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "*.db")
+    for name in (*SHIPPED, "pyproject.toml", "README.md"):
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=ignore)
+        else:
+            shutil.copy2(path, src / name)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path / "wheel"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    (wheel,) = (tmp_path / "wheel").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = sorted(
+        str(p.parent.relative_to(ROOT))
+        for top in SHIPPED
+        for p in (ROOT / top).rglob("__init__.py")
+    )
+    assert "geodata/checks" in packages
+    missing = [p for p in packages if f"{p}/__init__.py" not in names]
+    assert not missing, f"packages left out of the wheel: {missing}"
+    modules = sorted(
+        str(p.relative_to(ROOT))
+        for top in SHIPPED
+        for p in (ROOT / top).rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
+    assert [m for m in modules if m not in names] == []
+    data = ["geodata/migrations/script.py.mako", "assets/riskgrid.js", "assets/riskgrid.css"]
+    data += [str(p.relative_to(ROOT)) for p in (ROOT / "reports/vendor/leaflet").iterdir()]
+    assert [d for d in data if d not in names] == []
