@@ -13,8 +13,13 @@
  *    starts fetching that page's grid geometry (layout.meta.next_geo, a URL with {code}) into
  *    the browser's cache while Dash's router fetches the page: no round trip to find where a
  *    click leads, and the geometry does not wait for the page.
- * 3. A resized window resizes the maps (their dcc.Graph is not "responsive": it would redraw
- *    the map at every change of the page's layout while it fills in).
+ * 3. Maps drawn at their panel's size, their unit fitted to it: a map's dcc.Graph is not
+ *    "responsive" (it would redraw the map at every change of the page's layout while it fills
+ *    in), so Dash gives Plotly no size and Plotly would draw 700 x 450 px whatever the panel.
+ *    Plotly.react is wrapped: a figure bound for a .rg-map gets the graph's width and height,
+ *    and where its layout.meta.fit names a box ({box: [w, s, e, n], padding}) the centre and
+ *    zoom that fit the box to that size (the server fitted it to an assumed size). A resized
+ *    window resizes the maps and fits them again.
  * 4. "Map drawn" signal: after Plotly's plotly_afterplot, MapLibre's idle and dcc.Graph's event
  *    binding, the graph div gets data-drawn="1" and data-drawn-at (ms since navigation start),
  *    for tests and timings.
@@ -161,11 +166,89 @@
     for (var i = 0; i < graphs.length; i += 1) attach(graphs[i]);
   }
 
+  // ------------------------------------------------------------ size and fit
+  function mercatorY(lat) {
+    lat = Math.max(Math.min(lat, 85), -85);
+    return Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+  }
+
+  // the centre and zoom showing fit.box in a width x height map (map_figures.fit_view)
+  function fitView(fit, width, height) {
+    var b = fit.box, pad = fit.padding || 0;
+    if (pad < 1) {
+      width *= 1 - 2 * pad;
+      height *= 1 - 2 * pad;
+    } else {
+      width -= 2 * pad;
+      height -= 2 * pad;
+    }
+    width = Math.max(width, 50);
+    height = Math.max(height, 50);
+    var spanX = Math.max(b[2] - b[0], 1e-4);
+    var spanY = Math.max(mercatorY(b[3]) - mercatorY(b[1]), 1e-6);
+    var zoom = Math.min(
+      Math.log2((width * 360) / (512 * spanX)),
+      Math.log2((height * 2 * Math.PI) / (512 * spanY))
+    ) - 0.02;
+    var midY = (mercatorY(b[1]) + mercatorY(b[3])) / 2;
+    var lat = ((2 * Math.atan(Math.exp(midY)) - Math.PI / 2) * 180) / Math.PI;
+    return { center: { lon: (b[0] + b[2]) / 2, lat: lat }, zoom: Math.max(zoom, 1) };
+  }
+
+  function sized(gd, layout) {
+    var width = gd.clientWidth, height = gd.clientHeight;
+    if (!(width > 0 && height > 0) || !layout) return layout;
+    var out = Object.assign({}, layout, { width: width, height: height });
+    var fit = layout.meta && layout.meta.fit;
+    if (fit && fit.box && layout.map) {
+      out.map = Object.assign({}, layout.map, fitView(fit, width, height));
+    }
+    return out;
+  }
+
+  function wrapPlotly(P) {
+    if (!P || P.__rgSized || typeof P.react !== "function") return;
+    var react = P.react;
+    P.react = function (gd, fig) {
+      var args = Array.prototype.slice.call(arguments);
+      var node = typeof gd === "string" ? document.getElementById(gd) : gd;
+      var onMap = node && node.closest && node.closest(".rg-map");
+      if (onMap && fig && fig.layout && !Array.isArray(fig)) {
+        args[1] = Object.assign({}, fig, { layout: sized(node, fig.layout) });
+      }
+      return react.apply(this, args);
+    };
+    P.__rgSized = true;
+  }
+
+  // Plotly arrives with the graph's lazily loaded chunk: wrap it as soon as it is set
+  if (window.Plotly) {
+    wrapPlotly(window.Plotly);
+  } else {
+    var plotly;
+    Object.defineProperty(window, "Plotly", {
+      configurable: true,
+      get: function () { return plotly; },
+      set: function (value) { plotly = value; wrapPlotly(value); },
+    });
+  }
+
   var resizeTimer = null;
   function resizeMaps() {
     var graphs = document.querySelectorAll(".rg-map .js-plotly-plot");
     for (var i = 0; i < graphs.length; i += 1) {
-      if (window.Plotly && graphs[i]._fullLayout) window.Plotly.Plots.resize(graphs[i]);
+      var gd = graphs[i];
+      if (!window.Plotly || !gd._fullLayout || !gd.layout) continue;
+      if (gd.clientWidth === gd._fullLayout.width && gd.clientHeight === gd._fullLayout.height) {
+        continue;
+      }
+      var next = sized(gd, gd.layout);
+      var update = { width: next.width, height: next.height };
+      if (next.map && next.map !== gd.layout.map) {
+        update["map.center"] = next.map.center;
+        update["map.zoom"] = next.map.zoom;
+      }
+      window.Plotly.relayout(gd, update);
     }
   }
 

@@ -144,6 +144,8 @@ def fit_view(
     return {
         "center": {"lon": round((min_x + max_x) / 2, 6), "lat": round(mid_lat, 6)},
         "zoom": round(max(zoom, 1.0), 2),
+        # for the browser, which fits the box again to the map's real size (riskgrid.js)
+        "fit": {"box": [round(v, 6) for v in box], "padding": padding},
     }
 
 
@@ -171,7 +173,10 @@ def map_layout(
     obstacles: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The layout of a map figure: white-bg style, the view, extra layers, and in ``meta`` the
-    names for the overlay script (and obstacles names must not cover)."""
+    names for the overlay script (and obstacles names must not cover) and the box the view
+    fits (``fit``: the browser fits it to the map's real size)."""
+    view = dict(view)
+    fit = view.pop("fit", None)
     return {
         "map": {"style": MAP_STYLE, **view, "layers": layers},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -180,7 +185,12 @@ def map_layout(
         "clickmode": "event",
         "showlegend": False,
         "uirevision": revision,
-        "meta": {"labels": labels, "key": revision, "obstacles": obstacles or []},
+        "meta": {
+            "labels": labels,
+            "key": revision,
+            "obstacles": obstacles or [],
+            **({"fit": fit} if fit else {}),
+        },
         "paper_bgcolor": "#ffffff",
     }
 

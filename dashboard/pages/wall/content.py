@@ -87,6 +87,7 @@ def wall_content(
             view = wall_view(loaders, unit, size)
             patch["layout"]["map"]["center"] = view["center"]
             patch["layout"]["map"]["zoom"] = view["zoom"]
+            patch["layout"]["meta"]["fit"] = view["fit"]
         counts = figures.class_counts(z, WALL_MEASURE)
         map_out = patch
     new_ctx = {
