@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -134,6 +135,12 @@ def start_server(
     sys.exit("server did not answer within 180 s")
 
 
+def cpu_of_children() -> float:
+    """User + system CPU seconds of this process's finished (waited-for) children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank, as locust's report)."""
     ordered = sorted(values)
@@ -237,13 +244,23 @@ def main() -> int:
         cmd += ["--host", host, "--csv", str(work / "locust"), "--only-summary"]
         cmd += ["--stop-timeout", "10", "--logfile", str(work / "locust.log")]
         started = time.time()
+        before = cpu_of_children()
         with open(work / "locust.out", "w", encoding="utf-8") as out:
             subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
         seconds = time.time() - started
+        locust_cpu = cpu_of_children() - before
+        load = os.getloadavg()[0]
         raw = json.loads((work / "raw.json").read_text(encoding="utf-8"))
         server.terminate()
         server.wait(timeout=30)
+        server_cpu = cpu_of_children() - before - locust_cpu  # its workers' too (reaped by it)
         report(raw, work, args, seconds)
+        print(
+            f"\nCPU over the run ({os.cpu_count()} CPUs, load average {load:.2f} at the end): "
+            f"server {server_cpu:.0f} s ({server_cpu / seconds:.0%} of one CPU, "
+            f"{1000 * server_cpu / max(len(raw), 1):.1f} ms a request), "
+            f"locust {locust_cpu:.0f} s ({locust_cpu / seconds:.0%} of one CPU)"
+        )
     finally:
         if server is not None and server.poll() is None:
             server.terminate()

@@ -48,10 +48,12 @@ def _dump(**_: Any) -> None:
             json.dump(RAW, fh)
 
 
-def outputs_of(output: str) -> list[tuple[str, str]]:
-    """``..a.b...c.d..`` or ``a.b`` -> ``[(id, prop)]`` (the ``@hash`` of allow_duplicate off)."""
+def outputs_of(output: str, *, keep_hash: bool = False) -> list[tuple[str, str]]:
+    """``..a.b...c.d..`` or ``a.b`` -> ``[(id, prop)]``, the ``@hash`` of allow_duplicate off
+    (``keep_hash``: kept, as the browser sends it in a request's ``outputs``)."""
     parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [(p.rsplit(".", 1)[0], p.rsplit(".", 1)[1].split("@", 1)[0]) for p in parts]
+    pairs = [(p.rsplit(".", 1)[0], p.rsplit(".", 1)[1]) for p in parts]
+    return pairs if keep_hash else [(i, prop.split("@", 1)[0]) for i, prop in pairs]
 
 
 def walk(node: Any, found: dict[str, Any], kinds: dict[str, str], strings: set[str]) -> None:
@@ -210,7 +212,7 @@ class Browser(HttpUser):
                 for i, k in keys
             ]
 
-        outputs = [{"id": i, "property": p} for i, p in outputs_of(d["output"])]
+        outputs = [{"id": i, "property": p} for i, p in outputs_of(d["output"], keep_hash=True)]
         body = {
             "output": d["output"],
             "outputs": outputs if d["output"].startswith("..") else outputs[0],

@@ -152,9 +152,17 @@ def eliminated_text(row: dict[str, Any]) -> str:
     return "未消除"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or value != value  # NaN
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with None for missing values (pandas gives NaN, which is truthy)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    """Rows as dicts of Python values, None for missing ones (pandas gives NaN, which is
+    truthy); column by column (``astype(object).where(...).to_dict`` is ten times slower)."""
+    columns = {
+        name: [None if _missing(v) else v for v in frame[name].tolist()] for name in frame.columns
+    }
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def households_table(frame: pd.DataFrame, month: str) -> html.Table:

@@ -93,6 +93,7 @@ def _root(
 ) -> None:
     """riskgrid: 防止返贫动态监测网格地图."""
 
+
 app.add_typer(load_app, name="load")
 app.command("check")(check)
 app.add_typer(rules_app, name="rules")
@@ -214,9 +215,16 @@ def run_workers(dash_app: Any, settings: Settings) -> None:
             "[yellow]各进程各有缓存: 可设 RISKGRID_CACHE_DIR 或 RISKGRID_REDIS_URL 共用 "
             "(each worker keeps its own cache)[/yellow]"
         )
+    from dashboard.warm import start_warming
+
+    def worker_app() -> Any:
+        flask_app = create_app(settings).server
+        start_warming(flask_app)
+        return flask_app
+
     try:
         server = multi_worker_server(
-            lambda: create_app(settings).server,
+            worker_app,
             settings.host,
             settings.port,
             settings.workers,
@@ -239,8 +247,11 @@ def run_workers(dash_app: Any, settings: Settings) -> None:
 def run_server(dash_app: Any, settings: Settings) -> None:
     """Serve ``dash_app`` with waitress (one process, ``settings.threads`` threads) until
     Ctrl+C; a port that is taken is an error in Chinese, not a traceback."""
+    from dashboard.warm import start_warming
+
     from .server import bind
 
+    start_warming(dash_app.server)
     try:
         server = bind(dash_app.server, settings.host, settings.port, settings.threads)
     except OSError as exc:

@@ -143,8 +143,42 @@ def cli_stats(db: str, code: str | None = None, month: str | None = None) -> dic
 
 
 # ---------------------------------------------------------------------- component trees
+class Plain:
+    """A component of a page as plain JSON (``{"type", "namespace", "props"}``: a cached page,
+    ``dashboard.page_cache``), read like a Dash component: its props as attributes."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self._spec = spec
+
+    def __getattr__(self, name: str) -> Any:
+        props = self._spec["props"]
+        if name not in props:
+            raise AttributeError(name)
+        return plain(props[name])
+
+    def __repr__(self) -> str:
+        return f"Plain({self._spec['type']}, id={self._spec['props'].get('id')!r})"
+
+    @property
+    def type_name(self) -> str:
+        return self._spec["type"]
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self._spec
+
+
+def plain(value: Any) -> Any:
+    """A component given as plain JSON as a ``Plain``; lists of them element by element."""
+    if isinstance(value, dict) and "props" in value and "type" in value:
+        return Plain(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def walk(component: Any) -> Iterator[Any]:
-    """Every Dash component in a tree (children only)."""
+    """Every Dash component in a tree (children only), also of a page as plain JSON."""
+    component = plain(component)
     if component is None or isinstance(component, str | int | float):
         return
     if isinstance(component, list | tuple):
@@ -181,3 +215,8 @@ def by_id(component: Any, component_id: str) -> Any:
         if getattr(c, "id", None) == component_id:
             return c
     raise KeyError(component_id)
+
+
+def kind(component: Any) -> str:
+    """A component's type name (``H1``, ``Graph``), of a Dash component or a ``Plain`` one."""
+    return component.type_name if isinstance(component, Plain) else type(component).__name__

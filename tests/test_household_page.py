@@ -27,7 +27,7 @@ from reports import fmt
 from reports.briefing_build import build_briefing
 from riskgrid.settings import Settings
 from tests.factories import TOWNSHIP, VILLAGES
-from tests.test_dashboard_support import build_tiny, by_id, props, texts, walk
+from tests.test_dashboard_support import build_tiny, by_id, kind, props, texts, walk
 
 COMMUNITY, VILLAGE = VILLAGES  # the first village is made a community below
 COMMUNITY_NAME = "繁荣社区"
@@ -77,7 +77,7 @@ def test_heading_is_the_masked_head_name_and_the_toggle_is_in_the_header(hh):
     month = store.latest_month()
     record = store.household(month, hid)
     page = household.household_layout(hid, month)
-    (h1,) = [c for c in walk(page) if type(c).__name__ == "H1"]
+    (h1,) = [c for c in walk(page) if kind(c) == "H1"]
     title, subtitle = h1.children
     assert title == f"{mask_name(record['head_name'])} 家"
     assert hid in subtitle.children and "脱敏" in subtitle.children
@@ -86,7 +86,7 @@ def test_heading_is_the_masked_head_name_and_the_toggle_is_in_the_header(hh):
     assert by_id(header, "rg-unmask").children == "显示完整信息"
     # full: the head's full name, the toggle then hides it again
     full = household.household_layout(hid, month, full=True)
-    (h1,) = [c for c in walk(full) if type(c).__name__ == "H1"]
+    (h1,) = [c for c in walk(full) if kind(c) == "H1"]
     assert h1.children[0] == f"{record['head_name']} 家"
     assert by_id(full, "rg-unmask").children == "隐藏完整信息"
     assert by_id(page, "household-history") is not None
@@ -170,11 +170,11 @@ def test_a_village_level_community_is_called_shequ(hh):
     page = unit.unit_layout(COMMUNITY, month)
     levels = [c.children for c in with_class(by_id(page, "rg-breadcrumb"), "rg-crumb-level")]
     assert levels[-1] == "社区"
-    (h1,) = [c for c in walk(page) if type(c).__name__ == "H1"]
+    (h1,) = [c for c in walk(page) if kind(c) == "H1"]
     assert h1.children[0] == COMMUNITY_NAME and h1.children[1].children == f"社区 · {COMMUNITY}"
     # a village (嘎查) stays 村; the township's ranking, of both, says 村（社区）
     other = unit.unit_layout(VILLAGE, month)
-    (h1,) = [c for c in walk(other) if type(c).__name__ == "H1"]
+    (h1,) = [c for c in walk(other) if kind(c) == "H1"]
     assert h1.children[1].children == f"村 · {VILLAGE}"
     township = unit.unit_layout(TOWNSHIP, month)
     (ranking,) = [p for p in with_class(township, "rg-panel") if by_id_or_none(p, "rg-ranking")]

@@ -26,6 +26,7 @@ from .. import (
     links,
     measures,
     messages,
+    page_cache,
     page_frame,
     panels,
     routing,
@@ -185,7 +186,14 @@ def unit_layout(code: str | None, month: str | None) -> Component:
         return messages.not_found(
             "尚未加载农户数据", "请先用 riskgrid load households 加载农户数据。"
         )
-    month = resolved
+    return page_cache.cached_page(
+        loaders, "unit", (unit.code, resolved), lambda: unit_page(loaders, unit, resolved)
+    )
+
+
+def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
+    """The page of a unit above the grids in a snapshot month (built once per data version
+    and scope: ``page_cache``)."""
     stats = loaders.stats(unit.code, month)
     levels = map_levels(unit)
     fig, counts = unit_map(loaders, unit, DEFAULT_LEVEL, "risk", month)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from .. import schema
 from ..checks.catalog import RULES
 from ..model import UPPER_LEVELS, Unit
+from .problems import PROBLEMS_REVISION
 
 OPEN = ("new", "confirmed")
 RULE_RANK = {r.id: i for i, r in enumerate(RULES)}  # the catalog's order
@@ -44,10 +45,13 @@ class ProblemCounts:
     def problems_stamp(self) -> str:
         """Changes whenever the problem list does (a sync or a status change): for caches of
         figures that read it."""
-        p = schema.problems
+        p, m = schema.problems, schema.meta
         with self.engine.connect() as conn:
             n, changed = conn.execute(sa.select(sa.func.count(), sa.func.max(p.c.changed_at))).one()
-        return f"{n}:{changed}"
+            revision = conn.execute(
+                sa.select(m.c.value).where(m.c.key == PROBLEMS_REVISION)
+            ).scalar()
+        return f"{n}:{changed}:{revision}"
 
     def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
         """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per

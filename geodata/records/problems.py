@@ -15,6 +15,7 @@ such problems, one month back at a time while some of them still fire.
 from __future__ import annotations
 
 import json
+import uuid
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ OPEN = ("new", "confirmed")
 FIXED_BY_DATA = "数据已不再触发该规则 (no longer fired by the data)"
 UNIT_COLUMNS = ("grid_code", "village_code", "township_code", "county_code")
 _SYNCED = "problems_synced"
+PROBLEMS_REVISION = "problems_revision"  # meta: a new token at every status change
 _WHOLE_MONTH = 20_000  # more households than this to look back on: the whole month is read
 
 
@@ -256,6 +258,8 @@ class ProblemRecords:
                 .where(p.c.rule == rule, p.c.household_id == household_id)
                 .values(status=status, reason=reason, changed_by=by, changed_at=now)
             )
+            # a new revision of the list: two changes in one second differ (problems_stamp)
+            self.set_meta(conn, PROBLEMS_REVISION, uuid.uuid4().hex)
         return {"before": old.status, "after": status, "reason": reason}
 
     def problem_unit_codes(

@@ -1,0 +1,50 @@
+"""Warming a served app's caches in the background: what the first request of each month would
+otherwise compute while a user waits.
+
+The timeliness figures (时效) of a month need the intervals of every household of the store
+(``geodata.timeliness``: a few hundred milliseconds a month on a county, kept per process and
+data version); a server warms them for every loaded month, the latest first, in a daemon thread
+right after it starts, so that neither the first visitor of a month nor a load test's p95 pays
+for them. Anything that fails here is only logged: the page computes it again when asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from geodata import Store
+from geodata.timeliness import store_timeliness
+
+from .data import STORE_KEY
+
+log = logging.getLogger(__name__)
+
+
+def warm(store: Store) -> int:
+    """Compute the timeliness of the home unit for every month, the latest first; the number
+    of months warmed."""
+    unit = store.default_unit()
+    if unit is None:
+        return 0
+    done = 0
+    for month in reversed(store.months()):
+        store_timeliness(store, unit, month)
+        done += 1
+    return done
+
+
+def start_warming(flask_app: Any) -> threading.Thread:
+    """Warm ``flask_app``'s store (``warm``) in a daemon thread; the thread."""
+    store: Store = flask_app.config[STORE_KEY]
+
+    def run() -> None:
+        try:
+            log.info("warmed %d months", warm(store))
+        except Exception as exc:  # never fails the server; the pages compute it when asked
+            log.warning("cache warming stopped: %s: %s", type(exc).__name__, exc)
+
+    thread = threading.Thread(target=run, name="riskgrid-warm", daemon=True)
+    thread.start()
+    return thread
