@@ -48,7 +48,8 @@ class ProvinceReport:
 
 def province_grids(seed: int, plans: list[CountyPlan], grids: int) -> gpd.GeoDataFrame:
     """The grid layer of every county of the province, sorted by grid code."""
-    villages, townships = max(1, grids // 5), max(1, grids // 100)
+    villages = max(2, grids // 5)
+    townships = min(villages, max(2, grids // 100))
     parts = [
         county_grids(seed, p, grids=grids, villages=villages, townships=townships) for p in plans
     ]

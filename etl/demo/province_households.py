@@ -272,11 +272,12 @@ def _relocated(
     grids: gpd.GeoDataFrame, grid_of: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Relocated households: the first of the villages of the county's sites; the index of
-    each one's site (``SITES_PER_COUNTY`` for the others)."""
+    each one's site (the number of sites for the others)."""
     relocated = np.zeros(n, dtype=bool)
-    site = np.full(n, SITES_PER_COUNTY)
+    sites = county_sites(grids)
+    site = np.full(n, len(sites))
     village = grids["village_code"].to_numpy()[grid_of]
-    for k, code in enumerate(county_sites(grids)["village_code"]):
+    for k, code in enumerate(sites["village_code"]):
         rows = np.flatnonzero(village == code)[:RELOCATED_PER_SITE]
         relocated[rows] = True
         site[rows] = k
