@@ -122,6 +122,14 @@ def load_households(
             for m in months
             if not store.month_has_rows(conn, m)
         }
+        # a month that has rows: only the counties of these rows (and those they were in
+        # before, should a household have moved) are recomputed, with their city and province
+        counties = {}
+        for m in months:
+            if m not in fresh:
+                part = good if len(months) == 1 else good[good["month"] == m]
+                before = store.stored_counties(conn, m, list(part["household_id"]))
+                counties[m] = set(part["county_code"].dropna()) | before
 
         def write_rows(sending: Callable[[], None]) -> None:
             # rows of months not loaded before are plain inserts (keys are distinct: checked)
@@ -146,7 +154,14 @@ def load_households(
         }
         if members is not None:
             store.replace_members(conn, members, new_months=list(fresh))
-        store.refresh_figures(conn, months, snapshots=fresh, alongside=write_rows, written=written)
+        store.refresh_figures(
+            conn,
+            months,
+            snapshots=fresh,
+            alongside=write_rows,
+            written=written,
+            counties=counties or None,
+        )
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )

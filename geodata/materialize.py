@@ -8,9 +8,8 @@ lines of a year and recomputes the months they change, in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pandas as pd
@@ -33,12 +32,13 @@ from .policy import (
 )
 from .policy import set_lines as set_policy_lines
 from .rules import regrade
+from .scoped_figures import ScopedFigures
 
 # how a unit with no warnings is written in its stored figures (json.dumps, sort_keys=True)
 _NO_WARNINGS = '"warnings": ' + json.dumps(empty_warnings(), ensure_ascii=False, sort_keys=True)
 
 
-class FiguresPipeline:
+class FiguresPipeline(ScopedFigures):
     """Materialised figures per unit, site and month."""
 
     def refresh_figures(
@@ -49,6 +49,7 @@ class FiguresPipeline:
         *,
         alongside: Any = None,
         written: dict[str, pd.DataFrame] | None = None,
+        counties: dict[str, Collection[str]] | None = None,
     ) -> None:
         """Recompute the stored figures of the given months (all months by default).
 
@@ -63,9 +64,26 @@ class FiguresPipeline:
         ``written`` hands over the rows just upserted into a month that had rows before: when
         the month now holds no other row (the file named every household of it), they are its
         complete snapshot too, and nothing is read back.
+
+        ``counties`` names, for a month, the only counties whose households changed: that
+        month's figures are then recomputed for those counties and their city and province
+        only (``ScopedFigures.refresh_counties``), the other counties' rows left as they are;
+        where that cannot be done, the whole month is.
         """
         snapshots = snapshots or {}
         h = schema.households
+        if counties and months is not None:
+            if alongside is not None:  # the rows first: the counties' figures read them back
+                alongside(lambda: None)
+                alongside = None
+            scoped = {
+                m
+                for m in set(months)
+                if m in counties and self.refresh_counties(conn, m, counties[m])
+            }
+            months = [m for m in months if m not in scoped]
+            if not months:
+                return
         if months is None:
             if alongside is not None:
                 alongside(lambda: None)
@@ -132,8 +150,6 @@ class FiguresPipeline:
                 ).scalar()
                 if stored == len(rows) and month not in snapshots:
                     snapshots[month] = rows
-        parent = dict(zip(units["code"], units["parent_code"], strict=True))
-        level = dict(zip(units["code"], units["level"], strict=True))
         for month in sorted(set(months)):
             if month in computed:
                 per_unit, per_site = computed[month]
@@ -152,48 +168,9 @@ class FiguresPipeline:
                 )
             conn.execute(schema.figures.delete().where(schema.figures.c.month == month))
             conn.execute(schema.site_figures.delete().where(schema.site_figures.c.month == month))
-            rows = []
-            stamp = policies[month].fingerprint
-            lines_used = policies[month].as_dict()
-            for code, fig in per_unit.items():
-                if code not in level:
-                    continue  # a household whose grid was not loaded cannot get here
-                fig["lines"] = lines_used
-                rows.append(
-                    {
-                        "unit_code": code,
-                        "month": month,
-                        "level": level[code],
-                        "parent_code": parent[code],
-                        "risk_level": fig["risk_level"],
-                        "households": fig["households"],
-                        "persons": fig["persons"],
-                        "monitored_persons": fig["monitored"]["persons"],
-                        "open_red": fig["open_by_level"]["red"]["households"],
-                        "clearance_rate_persons": fig["clearance_rate"]["persons"],
-                        "data": json.dumps(fig, ensure_ascii=False, sort_keys=True),
-                        "policy": stamp,
-                    }
-                )
-            if rows:
-                conn.execute(schema.figures.insert(), rows)
-            site_rows = [
-                {
-                    "site_code": code,
-                    "month": month,
-                    "data": json.dumps(fig, sort_keys=True),
-                    "policy": stamp,
-                }
-                for code, fig in per_site.items()
-            ]
-            if site_rows:
-                conn.execute(schema.site_figures.insert(), site_rows)
-        # the policies of the stored months, part of the data version the dashboard caches by
-        f = schema.figures
-        stamps = sorted(
-            (m, p or "") for m, p in conn.execute(sa.select(f.c.month, f.c.policy).distinct()).all()
-        )
-        self.set_meta(conn, "lines", hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:16])
+            self.write_figure_rows(conn, self.figure_frame(per_unit, month, units, policies[month]))
+            self.write_site_figures(conn, month, per_site, policies[month].fingerprint)
+        self.stamp_lines(conn)
 
     def refresh_warning_figures(self, conn: Connection, months: Sequence[str]) -> None:
         """Only the ``warnings`` figures of these months, after a warnings load: from the

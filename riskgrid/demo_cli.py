@@ -35,6 +35,17 @@ def demo(
             "网格编码."
         ),
     ] = "national",
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="county: the demo county from files; province: a province of --counties "
+            "counties (about 1,000 grids and 100,000 households each, one month) written "
+            "straight into the database (PostgreSQL + PostGIS for 100 counties)."
+        ),
+    ] = "county",
+    counties: Annotated[
+        int, typer.Option(help="--scale province: the number of counties (10 to 14 cities at 100).")
+    ] = 100,
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
     ] = True,
@@ -42,14 +53,25 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     db: DbOption = None,
 ) -> None:
-    """生成并加载演示县 (扎赉特旗式), 然后启动看板 Build, load and serve the demo county."""
+    """生成并加载演示县 (扎赉特旗式) 或演示省, 然后启动看板 Build, load and serve the demo."""
     from etl.demo import generate_demo
     from etl.grids import load_grids
     from etl.sites import load_sites
 
     if layout not in ("national", "households"):
         raise typer.BadParameter("national or households", param_hint="--layout")
+    if scale not in ("county", "province"):
+        raise typer.BadParameter("county or province", param_hint="--scale")
     settings = _settings(db, host=host, port=port)
+    if scale == "province":
+        store = _load_province(settings, seed, counties)
+        print_stats(store.stats())
+        print_demo_users(settings, create_demo_users(store, settings))
+        if serve_after:
+            from .cli import _serve
+
+            _serve(settings, store)
+        return
     started = time.perf_counter()
     console.print(f"生成演示数据 generating demo data (seed {seed}) into {out}/ ...")
     try:
@@ -91,6 +113,38 @@ def demo(
         _serve(settings, store)
 
 
+def _load_province(settings: Settings, seed: int, counties: int) -> Store:
+    """The province demo generated into the store (``etl.demo.province``), with a line of what
+    it wrote and how long each step took."""
+    from etl.demo.province import load_province
+
+    if counties < 1:
+        raise typer.BadParameter("at least 1", param_hint="--counties")
+    store = open_store(settings)
+    console.print(
+        f"生成并写入演示省 generating the demo province (seed {seed}, {counties} 个县 counties) "
+        f"into {settings.db} ..."
+    )
+    with _progress() as bar:
+        task = bar.add_task("县 counties", total=counties)
+        try:
+            report = load_province(
+                store,
+                seed=seed,
+                counties=counties,
+                progress=lambda _what, done, _total: bar.update(task, completed=done),
+            )
+        except ValueError as exc:  # a month already loaded, too many counties
+            _fail(f"演示数据参数无效 (demo: {exc})")
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    console.print(
+        f"演示省已加载 demo province loaded: {report.cities} 个市 cities, {report.counties} 个县 "
+        f"counties, {report.grids:,} 个网格 grids, {report.households:,} 户 households "
+        f"({report.month}; {steps})"
+    )
+    return store
+
+
 def _load_snapshots(store: Store, files) -> None:
     """The monthly household files, oldest first, and a line saying what they held: the rows
     read and the households they made (a row per family member in the national layout)."""
@@ -125,23 +179,19 @@ DEMO_PASSWORD = "riskgrid-demo"
 
 
 def demo_accounts(store: Store) -> list[tuple[str, str, str | None]]:
-    """(user, role, unit) of the demo's accounts: one per role, bound to the demo county, its
-    first township and that township's first village; ``wall`` is the map wall's viewer."""
-    county = store.default_unit()
-    if county is None:
+    """(user, role, unit) of the demo's accounts: one per role, bound to the demo's top unit
+    (the county; the province of ``--scale province``), the first unit below it, and so on
+    down to a village (each named by its role); ``wall`` is the map wall's viewer of the top."""
+    top = store.default_unit()
+    if top is None:
         return []
-    townships = store.children(county.code)
-    township = townships[0] if townships else None
-    villages = store.children(township.code) if township else []
-    accounts: list[tuple[str, str, str | None]] = [
-        ("admin", "admin", None),
-        ("county", "county", county.code),
-    ]
-    if township is not None:
-        accounts.append(("township", "township", township.code))
-    if villages:
-        accounts.append(("village", "village", villages[0].code))
-    accounts.append(("wall", "viewer", county.code))
+    accounts: list[tuple[str, str, str | None]] = [("admin", "admin", None)]
+    unit = top
+    while unit is not None and unit.level != "grid":
+        accounts.append((unit.level, unit.level, unit.code))
+        below = store.children(unit.code)
+        unit = below[0] if below else None
+    accounts.append(("wall", "viewer", top.code))
     return accounts
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from .. import schema
 from ..model import Unit
 from ..rules import regrade
+from .month_writer import MonthWriter, _attach_partition, as_stored
 
 
 class HouseholdRecords:
@@ -35,32 +36,9 @@ class HouseholdRecords:
         ``progress(done)`` is called after every ``chunk_rows`` rows and at the end;
         ``sending()`` (PostgreSQL) once the server has rows to work on by itself.
         """
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        frame = frame.copy(deep=False)
-        for col in ("identified_on", "eliminated_on"):
-            # each distinct date formatted once; missing ones stay missing
-            codes, uniques = pd.factorize(pd.to_datetime(frame[col]))
-            text = pa.array(list(uniques.strftime("%Y-%m-%d")), type=pa.large_string())
-            picked = pc.take(text, pa.array(codes, mask=codes < 0))
-            frame[col] = pd.Series(
-                pd.arrays.ArrowStringArray(
-                    picked, dtype=pd.StringDtype("pyarrow", na_value=np.nan)
-                ),
-                index=frame.index,
-            )
-        for col in ("persons", "labor_count", "employed_count"):
-            frame[col] = frame[col].astype("Int64")
+        frame = as_stored(frame)
         keys = ["month", "household_id"]
-        partitioned = self.is_postgis and (
-            conn.exec_driver_sql(
-                "SELECT relkind FROM pg_class WHERE oid = 'households'::regclass"
-            ).scalar()
-            == "p"
-        )  # PostgreSQL from migration 0004: one partition per month
-        if partitioned:
+        if self.is_partitioned(conn):
             months = sorted(frame["month"].unique())
             raw = conn.connection.driver_connection
             existing = {
@@ -87,6 +65,22 @@ class HouseholdRecords:
             progress=progress,
             sending=sending,
         )
+
+    def is_partitioned(self, conn: Connection) -> bool:
+        """PostgreSQL from migration 0004: ``households`` has one partition per month."""
+        return self.is_postgis and (
+            conn.exec_driver_sql(
+                "SELECT relkind FROM pg_class WHERE oid = 'households'::regclass"
+            ).scalar()
+            == "p"
+        )
+
+    def new_month(self, conn: Connection, month: str) -> MonthWriter:
+        """A writer of a month none of whose households is stored yet, from consecutive
+        frames (``MonthWriter``): a province's month, a county at a time."""
+        if self.month_has_rows(conn, month):
+            raise ValueError(f"month {month} already has households")
+        return MonthWriter(self, conn, month)
 
     def _attach_new_months(
         self,
@@ -121,14 +115,7 @@ class HouseholdRecords:
                 progress=(lambda d, base=done: progress(base + d)) if progress else None,
             )
             sending = None
-            raw.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (month, household_id)")
-            raw.execute(f"CREATE INDEX ON {name} (month, grid_code)")
-            # the partition's rule as a constraint first: ATTACH then need not scan the rows
-            raw.execute(
-                f"ALTER TABLE {name} ADD CONSTRAINT {name}_month CHECK (month IS NOT NULL AND month = '{m}')"
-            )
-            raw.execute(f"ALTER TABLE households ATTACH PARTITION {name} FOR VALUES IN ('{m}')")
-            raw.execute(f"ALTER TABLE {name} DROP CONSTRAINT {name}_month")
+            _attach_partition(conn, m)
             done += len(part)
         return done
 
