@@ -76,12 +76,21 @@ def map_update(
     if full:
         fig, counts = unit_map(loaders, unit, level, measure, month)
         return fig, cards.map_legend(how, counts, level)
-    features = map_base(loaders, unit, level)["features"]
-    z, custom = map_figures.map_values(
-        map_figures.feature_codes(features),
-        map_figures_of(loaders, unit, level, month, how),
-        map_figures.feature_names(features),
-        how,
-    )
+
+    def values() -> tuple[list[int], list[list[str]]]:
+        features = map_base(loaders, unit, level)["features"]
+        return map_figures.map_values(
+            map_figures.feature_codes(features),
+            map_figures_of(loaders, unit, level, month, how),
+            map_figures.feature_names(features),
+            how,
+        )
+
+    # the same colours and hover rows for everyone who may see the unit: cached (by the
+    # problem list's state too when coloured by it)
+    key = (unit.code, level, how.key, month)
+    if how.key == "problems":
+        key += (loaders.store.problems_stamp(),)
+    z, custom = loaders.memo("map-values", key, values)
     legend = cards.map_legend(how, measures.class_counts(z, how), level)
     return map_figures.map_patch(z, custom, how), legend
