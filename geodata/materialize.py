@@ -32,7 +32,7 @@ from .policy import (
 )
 from .policy import set_lines as set_policy_lines
 from .rules import regrade
-from .scoped_figures import ScopedFigures
+from .scoped_figures import FIGURE_INPUTS, ScopedFigures
 
 # how a unit with no warnings is written in its stored figures (json.dumps, sort_keys=True)
 _NO_WARNINGS = '"warnings": ' + json.dumps(empty_warnings(), ensure_ascii=False, sort_keys=True)
@@ -92,26 +92,7 @@ class FiguresPipeline(ScopedFigures):
         units = self.units_frame(conn)
         sites = self.sites_frame(conn)
         policies = self.policies(conn, sorted(set(months)))
-        cols = [
-            "risk_level_computed",
-            "household_id",
-            "grid_code",
-            "village_code",
-            "township_code",
-            "county_code",
-            "persons",
-            "category",
-            "risk_level",
-            "risk_causes",
-            "income_per_capita",
-            "identified_on",
-            "eliminated",
-            "eliminated_on",
-            "relocated",
-            "site_code",
-            "labor_count",
-            "employed_count",
-        ]
+        cols = list(FIGURE_INPUTS)
         signals = self._signals_by_month(conn, months)
         computed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         if alongside is not None:
