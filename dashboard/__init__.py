@@ -27,6 +27,7 @@ from . import (
     initial_page,
     page_status,
     pages,
+    plotly_bundle,
     responses,
 )
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
@@ -35,7 +36,6 @@ __all__ = ["ASSETS_DIR", "create_app"]
 
 ASSETS_DIR = str(Path(assets.__file__).resolve().parent)
 
-PLOTLY_JS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="zh-CN">
     <head>
@@ -113,8 +113,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title=components.APP_TITLE,
         update_title=None,
     )
-    # plotly.js (4.8 MB) is otherwise requested only once the first graph is rendered
-    app.index_string = INDEX_STRING.replace("{%plotly_js%}", app.get_relative_path(PLOTLY_JS))
+    # plotly.js is otherwise requested only once the first graph is rendered
+    app.index_string = INDEX_STRING.replace(
+        "{%plotly_js%}", app.get_relative_path(plotly_bundle.PLOTLY_JS)
+    )
     server = app.server
     server.config[STORE_KEY] = store
     server.config[SETTINGS_KEY] = settings
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     errors.register(server)  # no traceback, no English page: 4xx, 503 stale data, 500 with an id
     callback_guard.register(app)  # a callback body Dash could not run: 400
     geo.register(server)
+    plotly_bundle.register(server, app.config.routes_pathname_prefix)  # after the log-in
     pages.register(app)
     page_status.register(app)  # a page address naming nothing: 404 (after the log-in check)
     app.layout = auth.app_layout  # the shell of the logged-in user

@@ -145,4 +145,5 @@ def test_the_wheel_holds_every_package_and_its_data(tmp_path):
     assert [m for m in modules if m not in names] == []
     data = ["geodata/migrations/script.py.mako", "assets/riskgrid.js", "assets/riskgrid.css"]
     data += [str(p.relative_to(ROOT)) for p in (ROOT / "reports/vendor/leaflet").iterdir()]
+    data += ["dashboard/vendor/plotly-riskgrid.min.js", "dashboard/vendor/plotly.js-LICENSE.txt"]
     assert [d for d in data if d not in names] == []
