@@ -219,6 +219,10 @@
       return react.apply(this, args);
     };
     P.__rgSized = true;
+    // MapLibre's worker started now, not when the first map is made (plotly_bundle.py)
+    if (typeof P.prewarmMap === "function") {
+      try { P.prewarmMap(); } catch (e) { /* the map starts it itself */ }
+    }
   }
 
   // Plotly arrives with the graph's lazily loaded chunk: wrap it as soon as it is set

@@ -31,6 +31,8 @@ from dash import dcc, html
 from dash._pages import _parse_query_string, _path_to_page  # the router's own matching
 from dash.exceptions import MissingCallbackContextException
 
+from . import plotly_bundle
+
 log = logging.getLogger(__name__)
 
 LOCATION_ID, CONTENT_ID, STORE_ID, DUMMY_ID = (
@@ -156,6 +158,11 @@ def preload_links(app: dash.Dash) -> str:
             f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{escape(u)}">'
             for u in urls
         ]
+        # a page with a map runs plotly.js at once rather than once its graph has rendered:
+        # riskgrid.js then starts MapLibre's worker (Plotly.prewarmMap), which boots on the
+        # other core while the renderer fetches and renders the layout
+        plotly = escape(app.get_relative_path(plotly_bundle.PLOTLY_JS))
+        links.append(f'<script async src="{plotly}"></script>')
     return "\n        ".join(links)
 
 

@@ -29,7 +29,20 @@ npm install --no-save --ignore-scripts --no-audit --no-fund --silent \
   printf "Plotly.register(["
   for t in "${TRACES[@]}"; do printf "require('./%s'), " "$t"; done
   echo "]);"
-  echo "module.exports = Plotly;"
+  # Plotly.prewarmMap(): MapLibre's worker started before the first map is made (riskgrid.js
+  # calls it as soon as plotly.js has run), so its start overlaps the page's layout and render
+  # instead of following them. The same module and worker source as plotly's map subplot.
+  cat <<'JS'
+var maplibregl = require('maplibre-gl/dist/maplibre-gl.mjs');
+var workerSource = require('../build/maplibre_worker');
+Plotly.prewarmMap = function () {
+    if (Plotly.prewarmMap.done) return;
+    Plotly.prewarmMap.done = true;
+    maplibregl.setWorkerUrl(URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' })));
+    maplibregl.prewarm();
+};
+module.exports = Plotly;
+JS
 } > lib/index-riskgrid.js
 cat > build-riskgrid.js <<'JS'
 const esbuild = require('esbuild');
