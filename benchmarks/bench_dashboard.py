@@ -100,8 +100,9 @@ DRAWN_HOOK = r"""
   function attach(gd) {
     if (gd.__benchAttached || typeof gd.on !== "function") return;
     gd.__benchAttached = true;
+    // drawn = Plotly's afterplot (its map subplot resolves once the traces' layers rendered),
+    // then MapLibre idle; not MapLibre idle alone, which comes before the traces are added
     gd.on("plotly_afterplot", () => { bench.afterplots += 1; check(gd); });
-    if (mapOf(gd)) check(gd);
   }
   function scan() { document.querySelectorAll(".js-plotly-plot").forEach(attach); }
   function start() {
