@@ -14,6 +14,12 @@ asserts nothing.
 
     python benchmarks/load_test.py [--db URL] [--users 30] [--minutes 3] [--threads 8]
         [--workers 1] [--cache dir|redis://...] [--think 1-3] [--no-login] [--keep]
+        [--target-ms 300]
+
+On a province store (``riskgrid demo --scale province``, PostgreSQL: used as it is, the
+accounts added to it) sessions start at the province, a city, a county, a township and the
+wall (``add_accounts``); the bound of issue 15 is ``--target-ms 500`` with 50 sessions over
+``--workers 4`` for 5 minutes.
 
 Needs locust (the ``bench`` extra) and the demo database: ``riskgrid demo --no-serve --db URL``.
 """
@@ -77,37 +83,52 @@ def copy_db(url: str, work: Path) -> str:
 
 
 def add_accounts(url: str) -> list[list[str]]:
-    """Accounts ``lt-county``, ``lt-township`` and ``lt-wall`` (viewer) with a random password,
-    bound to the store's county and its first township; 9 county/township sessions to 1 wall."""
+    """Accounts with a random password, and the order sessions take them in.
+
+    A store of one county: ``lt-county``, ``lt-township`` (its first township) and ``lt-wall``
+    (viewer), 9 county/township sessions to 1 wall. A store with a province (``riskgrid demo
+    --scale province``): also ``lt-province`` and ``lt-city`` (its first city), the wall viewing
+    the province; sessions start 2 in 10 at the province, 2 at the city, 3 at the county, 2 at
+    the township and 1 at the wall, and drill down from there (to the grids)."""
     import sqlalchemy as sa
 
     from geodata import Store
     from geodata.accounts import Users
 
     store = Store(url)
-    with store.engine.connect() as conn:
-        county = conn.execute(
-            sa.text("SELECT code FROM units WHERE level = 'county' ORDER BY code LIMIT 1")
-        ).scalar_one()
-        township = conn.execute(
-            sa.text(
-                "SELECT code FROM units WHERE level = 'township' AND county_code = :c "
-                "ORDER BY code LIMIT 1"
-            ),
-            {"c": county},
-        ).scalar_one()
+
+    def first(sql: str, **params: str) -> str | None:
+        with store.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
+    county = first("SELECT code FROM units WHERE level = 'county' ORDER BY code LIMIT 1")
+    township = first(
+        "SELECT code FROM units WHERE level = 'township' AND county_code = :c ORDER BY code "
+        "LIMIT 1",
+        c=county or "",
+    )
+    province = first("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1")
+    city = first("SELECT code FROM units WHERE level = 'city' ORDER BY code LIMIT 1")
     password = secrets.token_urlsafe(12)
+    accounts = [("lt-county", "county", county), ("lt-township", "township", township)]
+    if province and city:
+        accounts += [
+            ("lt-province", "province", province),
+            ("lt-city", "city", city),
+            ("lt-wall", "viewer", province),
+        ]
+        pattern = ["lt-province", "lt-city", "lt-county", "lt-township", "lt-county"] * 2
+        pattern[-1] = "lt-wall"
+    else:
+        accounts.append(("lt-wall", "viewer", county))
+        pattern = ["lt-county", "lt-township"] * 4 + ["lt-county", "lt-wall"]
     users = Users(store)
-    for name, role, unit in [
-        ("lt-county", "county", county),
-        ("lt-township", "township", township),
-        ("lt-wall", "viewer", county),
-    ]:
+    for name, role, unit in accounts:
         if users.exists(name):
             users.set_password(name, password)
         else:
             users.add(name, password, role, unit)
-    pattern = ["lt-county", "lt-township"] * 4 + ["lt-county", "lt-wall"]
+    store.dispose()
     return [[name, password] for name in pattern]
 
 
@@ -207,9 +228,10 @@ def report(raw: list[list], work: Path, args: argparse.Namespace, seconds: float
     print(
         f"errors (all requests) = 0           {all_failed:>8}   {'met' if not all_failed else 'MISSED'}"
     )
+    target = args.target_ms
     print(
-        f"p95 of data requests <= {TARGET_P95_MS:.0f} ms     {p95:>8.0f}   "
-        f"{'met' if p95 <= TARGET_P95_MS else 'MISSED'}"
+        f"p95 of data requests <= {target:.0f} ms     {p95:>8.0f}   "
+        f"{'met' if p95 <= target else 'MISSED'}"
     )
 
 
@@ -226,6 +248,13 @@ def main() -> int:
     parser.add_argument("--think", default="1-3", help="seconds between actions, MIN-MAX")
     parser.add_argument("--no-login", action="store_true", help="RISKGRID_LOGIN=0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--target-ms",
+        type=float,
+        default=TARGET_P95_MS,
+        help="the p95 bound of data requests (issue 13: 300 on the county; issue 15: 500 on "
+        "the province)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="rg-loadtest-"))
