@@ -25,10 +25,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboard import create_app
+from dashboard import create_app, household_dots
 from dashboard.data import get_loaders
 from dashboard.figures import causes_figure, site_marker_values
-from dashboard.pages import grid, sites, unit, wall
+from dashboard.pages import sites, unit, wall
 from etl.grids import load_grids
 from etl.households import load_households
 from etl.sites import load_sites
@@ -398,7 +398,7 @@ def test_household_dots_hover_with_escaped_ids_and_names():
             }
         ]
     )
-    points = grid.household_points(frame)
+    points = household_dots.household_points(frame)
     assert points["customdata"] == ["H<b>1</b>"]  # the id the click handler opens, as it is
     text = points["text"][0]
     assert text.startswith("H&lt;b&gt;1&lt;/b&gt; &lt;") and text.endswith("&gt;")

@@ -17,8 +17,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from dashboard import create_app
-from dashboard.pages import grid
+from dashboard import create_app, household_dots
 from geodata import Store
 from geodata.accounts import Users
 from riskgrid.settings import Settings
@@ -224,14 +223,14 @@ def test_household_traces_ring_every_open_dot_and_put_red_on_top():
             ]
         ]
     )
-    traces = grid.household_traces(frame)
+    traces = household_dots.household_traces(frame)
     colours = [t["marker"]["color"] for t in traces]
     assert colours[0] == "#5f6b78"  # no open risk: grey, at the bottom
-    assert colours[1::2] == [grid.RING_COLOR] * 3
+    assert colours[1::2] == [household_dots.RING_COLOR] * 3
     assert [t["customdata"] for t in traces] == [["N"], ["B"], ["B"], ["Y"], ["Y"], ["R"], ["R"]]
     assert traces[-1]["marker"]["size"] < traces[-2]["marker"]["size"]  # the ring shows
-    assert grid.household_points(frame)["customdata"] == ["R"]
-    assert grid.household_counts(frame) == {"red": 1, "yellow": 1, "blue": 1, "none": 1}
+    assert household_dots.household_points(frame)["customdata"] == ["R"]
+    assert household_dots.household_counts(frame) == {"red": 1, "yellow": 1, "blue": 1, "none": 1}
 
 
 @pytest.fixture(scope="module")
