@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from geodata import Store
+from geodata.model import UPPER_LEVELS
 from geodata.timeliness import store_timeliness
 
 from .data import STORE_KEY
@@ -23,11 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def warm(store: Store) -> int:
-    """Compute the timeliness of the home unit for every month, the latest first; the number
+    """Compute the timeliness of the home unit (its first county above the county) for every month, the latest first; the number
     of months warmed."""
     unit = store.default_unit()
     if unit is None:
         return 0
+    if unit.level in UPPER_LEVELS:  # 时效 is shown from the county down: warm it on one
+        unit = next((c for c in store.counties() if c.code.startswith(unit.code)), None)
+        if unit is None:
+            return 0
     done = 0
     for month in reversed(store.months()):
         store_timeliness(store, unit, month)

@@ -3,7 +3,7 @@
 ``Store`` is made of:
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
-- ``geodata.records``: SQL per entity (units, households, members, problems, grid assignments, sites, signals,
+- ``geodata.records``: SQL per entity (units and their counts per level, households, members, problems, grid assignments, sites, signals,
   loads);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
@@ -31,6 +31,7 @@ from .records.problem_counts import ProblemCounts
 from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
+from .records.unit_counts import UnitCounts
 from .records.units import GRID_COLUMNS, UnitRecords
 
 __all__ = [
@@ -48,6 +49,7 @@ class Store(
     ReadModel,
     FiguresPipeline,
     UnitRecords,
+    UnitCounts,
     HouseholdRecords,
     MemberRecords,
     ProblemRecords,

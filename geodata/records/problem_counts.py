@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from .. import schema
 from ..checks.catalog import RULES
-from ..model import UPPER_LEVELS, Unit
+from ..model import Unit
+from .problems import _SYNCED as SYNCED
 from .problems import PROBLEMS_REVISION
 
 OPEN = ("new", "confirmed")
@@ -46,12 +47,16 @@ class ProblemCounts:
         """Changes whenever the problem list does (a sync or a status change): for caches of
         figures that read it."""
         p, m = schema.problems, schema.meta
+        # no count over the table: a sync writes its token (the month and data version it
+        # synced to), a status change a new revision; the last change time by its index (0012)
         with self.engine.connect() as conn:
-            n, changed = conn.execute(sa.select(sa.func.count(), sa.func.max(p.c.changed_at))).one()
-            revision = conn.execute(
-                sa.select(m.c.value).where(m.c.key == PROBLEMS_REVISION)
-            ).scalar()
-        return f"{n}:{changed}:{revision}"
+            changed = conn.execute(sa.select(sa.func.max(p.c.changed_at))).scalar()
+            tokens = dict(
+                conn.execute(
+                    sa.select(m.c.key, m.c.value).where(m.c.key.in_((PROBLEMS_REVISION, SYNCED)))
+                ).all()
+            )
+        return f"{tokens.get(SYNCED)}:{changed}:{tokens.get(PROBLEMS_REVISION)}"
 
     def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
         """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per
@@ -85,9 +90,24 @@ class ProblemCounts:
 
     def open_problems_by(self, level: str, unit: Unit, month: str) -> dict[str, int]:
         """code of each unit of ``level`` inside ``unit`` -> its open problems in ``month``
-        (units without any are left out); ``level`` one of grid, village, township, county."""
-        if level in UPPER_LEVELS or level not in ("grid", "village", "township", "county"):
+        (units without any are left out); ``level`` one of grid, village, township, county,
+        or city (its counties' problems, by the counties' city in ``units``)."""
+        if level not in ("grid", "village", "township", "county", "city"):
             raise ValueError(f"not a level of the problem list: {level}")
+        if level == "city":
+            counties = self.open_problems_by("county", unit, month)
+            u = schema.units
+            with self.engine.connect() as conn:
+                city_of = dict(
+                    conn.execute(
+                        sa.select(u.c.code, u.c.city_code).where(u.c.code.in_(list(counties)))
+                    ).all()
+                )
+            cities: dict[str, int] = {}
+            for county, n in counties.items():
+                if city_of.get(county):
+                    cities[city_of[county]] = cities.get(city_of[county], 0) + n
+            return cities
         p = schema.problems
         column = p.c[f"{level}_code"]
         query = (

@@ -1,0 +1,57 @@
+"""Indexes a province's and a county's pages need (issue 15): every query of those pages by
+index, none reading a whole table of a province (100,000 grids, 10 million households).
+
+- ``units`` by each level's code and the level: the shapes of a level under a unit, their
+  counts per level (``Store.level_counts``), the map's features and figures;
+- ``figures`` by level and month: the snapshot months (``Store.months``);
+- ``problems`` by county, village and grid with the month and status (covering the counts a
+  page shows, an index-only scan), by the last change (``Store.problems_stamp``);
+- ``households`` (each month's partition on PostgreSQL) by county and month, and the records
+  with an identification date (时效); ``signals`` by date (时效's warning window).
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+COUNTS = ["last_seen", "status", "rule", "severity", "first_seen"]  # what the counts read
+INDEXES = [
+    ("ix_units_province_level", "units", ["province_code", "level"]),
+    ("ix_units_city_level", "units", ["city_code", "level"]),
+    ("ix_units_county_level", "units", ["county_code", "level"]),
+    ("ix_units_township_level", "units", ["township_code", "level"]),
+    ("ix_units_village_level", "units", ["village_code", "level"]),
+    ("ix_figures_level_month", "figures", ["level", "month"]),
+    ("ix_problems_county", "problems", ["county_code", *COUNTS]),
+    ("ix_problems_village", "problems", ["village_code", *COUNTS]),
+    ("ix_problems_grid", "problems", ["grid_code", *COUNTS]),
+    ("ix_problems_changed_at", "problems", ["changed_at"]),
+    ("ix_households_county_month", "households", ["county_code", "month"]),
+    ("ix_signals_occurred", "signals", ["occurred_on"]),
+]
+
+
+def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)  # partitioned households: on every month's table
+    # the records 时效 reads (an identification date): a small part of a month
+    op.create_index(
+        "ix_households_identified",
+        "households",
+        ["month", "household_id"],
+        postgresql_where=sa.text("identified_on IS NOT NULL"),
+        sqlite_where=sa.text("identified_on IS NOT NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_households_identified", "households")
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table)
