@@ -6,8 +6,9 @@ index, none reading a whole table of a province (100,000 grids, 10 million house
 - ``figures`` by level and month: the snapshot months (``Store.months``);
 - ``problems`` by county, village and grid with the month and status (covering the counts a
   page shows, an index-only scan), by the last change (``Store.problems_stamp``);
-- ``households`` (each month's partition on PostgreSQL) by county and month, and the records
-  with an identification date (时效); ``signals`` by date (时效's warning window).
+- ``households`` (each month's partition on PostgreSQL): the records with an identification
+  date by county and by household (时效 of a county reads its households' records);
+  ``signals`` by date and by household (时效's warnings).
 
 Revision ID: 0012
 Revises: 0011
@@ -33,25 +34,32 @@ INDEXES = [
     ("ix_problems_village", "problems", ["village_code", *COUNTS]),
     ("ix_problems_grid", "problems", ["grid_code", *COUNTS]),
     ("ix_problems_changed_at", "problems", ["changed_at"]),
-    ("ix_households_county_month", "households", ["county_code", "month"]),
     ("ix_signals_occurred", "signals", ["occurred_on"]),
+    ("ix_signals_household", "signals", ["household_id", "occurred_on"]),
+]
+IDENTIFIED = [
+    ("ix_households_identified_county", ["county_code", "household_id"]),
+    ("ix_households_identified", ["household_id", "month"]),
 ]
 
 
 def upgrade() -> None:
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)  # partitioned households: on every month's table
-    # the records 时效 reads (an identification date): a small part of a month
-    op.create_index(
-        "ix_households_identified",
-        "households",
-        ["month", "household_id"],
-        postgresql_where=sa.text("identified_on IS NOT NULL"),
-        sqlite_where=sa.text("identified_on IS NOT NULL"),
-    )
+    # the records 时效 reads (an identification date: a small part of a month), by county and
+    # by household
+    for name, columns in IDENTIFIED:
+        op.create_index(
+            name,
+            "households",
+            columns,
+            postgresql_where=sa.text("identified_on IS NOT NULL"),
+            sqlite_where=sa.text("identified_on IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_households_identified", "households")
+    for name, _ in reversed(IDENTIFIED):
+        op.drop_index(name, "households")
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table)
