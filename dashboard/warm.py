@@ -1,9 +1,10 @@
 """Warming a served app's caches in the background: what the first request of each month would
 otherwise compute while a user waits.
 
-The timeliness figures (时效) of a month need the intervals of every household of the store
+The timeliness figures (时效) of a month need the intervals of every household of a county
 (``geodata.timeliness``: a few hundred milliseconds a month on a county, kept per process and
-data version); a server warms them for every loaded month, the latest first, in a daemon thread
+data version); a server warms them for its home county (a province's or a city's first county)
+and every loaded month, the latest first, in a daemon thread
 right after it starts, so that neither the first visitor of a month nor a load test's p95 pays
 for them. Anything that fails here is only logged: the page computes it again when asked.
 """

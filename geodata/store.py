@@ -28,6 +28,7 @@ from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
 from .records.members import MemberRecords
 from .records.problem_counts import ProblemCounts
+from .records.problem_tally import ProblemTally
 from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
@@ -54,6 +55,7 @@ class Store(
     MemberRecords,
     ProblemRecords,
     ProblemCounts,
+    ProblemTally,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

@@ -336,7 +336,7 @@ def unit_membership(store, unit: Unit) -> Membership:
 
 _SHARED: OrderedDict[tuple[str, ...], pd.DataFrame] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
-_SHARED_SIZE = 12  # months (or data versions) kept
+_SHARED_SIZE = 24  # months or counties (or data versions) kept
 
 
 def _shared_intervals(
@@ -347,13 +347,13 @@ def _shared_intervals(
     once; the frame is only read). ``county``: only the households with a record (with an
     identification date) in that county, all their records: exact for the county and the
     units in it (a household counts where its latest record is, which is one of them), by
-    index, and not kept."""
+    index, kept for the county's townships and villages."""
     start, _ = month_bounds(first_month)
     _, end = month_bounds(month)
     last_month = months[-1]
-    key = (str(store.engine.url), store.data_version(), month, first_month)
+    key = (str(store.engine.url), store.data_version(), month, first_month, county)
     with _SHARED_LOCK:
-        if county is None and key in _SHARED:
+        if key in _SHARED:
             _SHARED.move_to_end(key)
             return _SHARED[key]
     h, s = schema.households, schema.signals
@@ -377,8 +377,6 @@ def _shared_intervals(
         households = _frame(conn, query, HOUSEHOLD_FIELDS)
         signals = _frame(conn, warnings, SIGNAL_FIELDS)
     intervals = household_intervals(households, signals, month, first_month)
-    if county is not None:
-        return intervals
     with _SHARED_LOCK:
         _SHARED[key] = intervals
         while len(_SHARED) > _SHARED_SIZE:

@@ -18,6 +18,7 @@ from dashboard.data import get_loaders
 from dashboard.pages import unit as unit_page
 from dashboard.unit_map import map_update, unit_map
 from etl.demo.province import load_province
+from geodata import schema
 from riskgrid.settings import Settings
 from tests.conftest import PG_URL
 from tests.test_dashboard_support import by_id, walk
@@ -198,6 +199,40 @@ def test_problems_on_a_province_map_by_city_are_their_counties_sums(province):
         assert n == sum(v for c, v in counties.items() if c.startswith(city))
     summary = province.problem_summary(top, MONTH)
     assert summary["open"] == sum(counties.values())
+
+
+def _county_summaries(store, unit) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for county in store.counties():
+        if county.code.startswith(unit.code):
+            for rule, n in store.problem_summary(county, MONTH)["by_rule"].items():
+                out[rule] = out.get(rule, 0) + n
+    return out
+
+
+def test_a_provinces_problem_counts_come_from_the_stored_tally(province):
+    top, city = province.unit("15"), province.unit("1501")
+    with province.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.problem_tally)).all()
+    assert 0 < len(rows) < 100 and sum(r.n for r in rows) == 27
+    assert province.problem_summary(top, MONTH)["by_rule"] == _county_summaries(province, top)
+    assert province.problem_summary(city, MONTH)["open"] == 20
+    # a status change recounts its county in the same transaction
+    row = province.problems_frame(province.unit("150121"), month=MONTH).iloc[0]
+    province.set_problem_status(row["rule"], row["household_id"], "dismissed", "核实无误", "admin")
+    assert province.problem_summary(top, MONTH)["open"] == 26
+    assert province.problem_summary(city, MONTH)["open"] == 19
+    assert province.open_problems_by("county", top, MONTH) == {
+        "150121": 7,
+        "150122": 12,
+        "150221": 7,
+    }
+    assert province.problem_summary(top, MONTH)["by_rule"] == _county_summaries(province, top)
+    # a list changed by any other way (its stamp changes): the tally is rebuilt at its next read
+    with province.write() as conn:
+        conn.execute(schema.problem_tally.delete())
+        province.set_meta(conn, "problems_revision", "changed-elsewhere")
+    assert province.problem_summary(top, MONTH)["open"] == 26
 
 
 def test_timeliness_is_shown_from_the_county_down_only(app):

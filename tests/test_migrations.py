@@ -32,6 +32,7 @@ def test_upgrade_from_first_revision_keeps_data(backend, make_store, tmp_path, m
     else:
         with store.engine.begin() as conn:
             for table in (
+                "problem_tally",
                 "policy_thresholds",
                 "problems",
                 "members",

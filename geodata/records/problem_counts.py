@@ -9,14 +9,16 @@ identify and about half a month to help, so a problem still open a month later i
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .. import schema
 from ..checks.catalog import RULES
-from ..model import Unit
+from ..model import UPPER_LEVELS, Unit
 from .problems import _SYNCED as SYNCED
 from .problems import PROBLEMS_REVISION
 
@@ -43,13 +45,13 @@ class ProblemCounts:
         """The month's policy threshold for 逾期 (overdue)."""
         return self.policy(month).thresholds.overdue_months
 
-    def problems_stamp(self) -> str:
+    def problems_stamp(self, conn: Connection | None = None) -> str:
         """Changes whenever the problem list does (a sync or a status change): for caches of
-        figures that read it."""
+        figures that read it. ``conn``: read in that transaction."""
         p, m = schema.problems, schema.meta
         # no count over the table: a sync writes its token (the month and data version it
         # synced to), a status change a new revision; the last change time by its index (0012)
-        with self.engine.connect() as conn:
+        with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
             changed = conn.execute(sa.select(sa.func.max(p.c.changed_at))).scalar()
             tokens = dict(
                 conn.execute(
@@ -70,8 +72,11 @@ class ProblemCounts:
             .where(p.c.last_seen == month, p.c.status.in_(OPEN), schema.in_unit(p, unit))
             .group_by(p.c.rule, p.c.severity)
         )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        if unit.level in UPPER_LEVELS:  # a province's or a city's: from the stored tally
+            rows = self.tally_summary(unit, month, cutoff)
+        else:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
         by_rule: dict[str, int] = {}
         by_severity: dict[str, int] = {}
         overdue = 0
@@ -108,6 +113,8 @@ class ProblemCounts:
                 if city_of.get(county):
                     cities[city_of[county]] = cities.get(city_of[county], 0) + n
             return cities
+        if level == "county" and unit.level in UPPER_LEVELS:
+            return self.tally_by_county(unit, month)
         p = schema.problems
         column = p.c[f"{level}_code"]
         query = (

@@ -1,5 +1,7 @@
 """Indexes a province's and a county's pages need (issue 15): every query of those pages by
-index, none reading a whole table of a province (100,000 grids, 10 million households).
+index, none reading a whole table of a province (100,000 grids, 10 million households); and
+``problem_tally``, the open problems counted per county, month, rule, severity and first month,
+what the pages of a province and a city show of the problem list (a few thousand rows).
 
 - ``units`` by each level's code and the level: the shapes of a level under a unit, their
   counts per level (``Store.level_counts``), the map's features and figures;
@@ -37,6 +39,7 @@ INDEXES = [
     ("ix_signals_occurred", "signals", ["occurred_on"]),
     ("ix_signals_household", "signals", ["household_id", "occurred_on"]),
 ]
+TALLY_KEYS = ["county_code", "last_seen", "rule", "severity", "first_seen"]
 IDENTIFIED = [
     ("ix_households_identified_county", ["county_code", "household_id"]),
     ("ix_households_identified", ["household_id", "month"]),
@@ -44,6 +47,17 @@ IDENTIFIED = [
 
 
 def upgrade() -> None:
+    op.create_table(
+        "problem_tally",
+        *[sa.Column(c, sa.Text, primary_key=True) for c in TALLY_KEYS],
+        sa.Column("n", sa.Integer, nullable=False),
+    )
+    keys = ", ".join(TALLY_KEYS)
+    op.execute(  # the list as it stands (rebuilt at every sync and status change from now on)
+        f"INSERT INTO problem_tally ({keys}, n) SELECT {keys}, count(*) FROM problems "
+        "WHERE status IN ('new', 'confirmed') AND county_code IS NOT NULL "
+        f"GROUP BY {keys}"
+    )
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)  # partitioned households: on every month's table
     # the records 时效 reads (an identification date: a small part of a month), by county and
@@ -59,6 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("problem_tally")
     for name, _ in reversed(IDENTIFIED):
         op.drop_index(name, "households")
     for name, table, _ in reversed(INDEXES):
