@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
+import orjson
 from flask_caching import Cache
 
 from geodata import Store, StoreError, Unit
@@ -235,6 +236,23 @@ class Loaders:
 
         return self.memo("units", (), compute)
 
+    def level_counts(self, code: str) -> dict[str, int]:
+        """level -> the units of that level inside unit ``code`` (``Store.level_counts``)."""
+        unit = self._checked(code)
+        return self.memo("level_counts", (unit.code,), lambda: self.store.level_counts(unit))
+
+    def child_rows(self, code: str) -> list[dict[str, Any]]:
+        """The children of unit ``code`` with their label points (``Store.child_rows``)."""
+        unit = self._checked(code)
+        return self.memo("child_rows", (unit.code,), lambda: self.store.child_rows(unit.code))
+
+    def child_of_shapes(self, code: str, level: str) -> dict[str, str]:
+        """Each shape of the map of ``code`` by ``level`` -> its ancestor one level below."""
+        unit = self._checked(code)
+        return self.memo(
+            "child_of_shapes", (unit.code, level), lambda: self.store.child_of_shapes(unit, level)
+        )
+
     def features(self, level: str, within: str | None) -> dict[str, Any]:
         """Simplified outlines of one level inside a unit (the home unit when ``within`` is
         None), from ``Store.map_features``."""
@@ -268,7 +286,7 @@ class Loaders:
             frame = self.scoped.level_stats(level, month, within)
             out = {}
             for code, data in zip(frame["code"], frame["data"], strict=True):
-                figures = json.loads(data)
+                figures = orjson.loads(data)  # a county's 1,000 grids: 4 times json's speed
                 out[code] = {k: figures.get(k) for k in MAP_FIELDS}
             return out
 

@@ -17,6 +17,7 @@ import flask
 
 from geodata.model import LEVELS
 
+from . import map_detail
 from .data import Loaders, get_loaders
 
 ROUTE = "/geojson/<level>/<code>.json"
@@ -66,13 +67,18 @@ def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
 
 
 def serve_geojson(level: str, code: str) -> flask.Response:
-    """Flask view: the outlines, 404 for an unknown level or unit and for a level above the
-    unit's (villages inside a grid), 404 too (``AccessDenied``, raised by ``loaders.unit``
+    """Flask view: the outlines, 404 for an unknown level or unit, for a level above the
+    unit's (villages inside a grid) and for more shapes than ``map_detail.MAX_SHAPES``, 404 too (``AccessDenied``, raised by ``loaders.unit``
     before anything is read or taken from the cache) for a unit outside the user's area."""
     loaders = get_loaders()
     unit = loaders.unit(code) if level in LEVELS else None
     if unit is None or LEVELS.index(level) < LEVELS.index(unit.level):
         flask.abort(404)
+    try:  # more shapes than a view may draw (the grids of a province): refused, as on the map
+        if level != unit.level:
+            map_detail.check_level(loaders, unit, level)
+    except map_detail.TooManyShapes as refused:
+        flask.abort(404, description=str(refused))
     response = flask.Response(geojson_body(loaders, level, code), mimetype="application/json")
     # private: only the user's own browser keeps it (it is behind a log-in), never a shared proxy
     response.cache_control.private = True

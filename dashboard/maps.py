@@ -10,7 +10,7 @@ from typing import Any
 
 from geodata.model import CHILD_LEVEL, Unit
 
-from . import figures
+from . import figures, map_detail
 from .data import Loaders
 from .geo import geojson_url, outline_source
 from .links import unit_href
@@ -25,8 +25,8 @@ def short_name(name: str, parent_name: str | None) -> str:
 
 def child_labels(loaders: Loaders, code: str) -> list[dict[str, Any]]:
     """Names of a unit's children at their label points; bigger units win collisions."""
-    units = loaders.units()
-    parent_name = units.get(code, {}).get("name")
+    unit = loaders.unit(code)
+    parent_name = unit.name if unit is not None else None
     return [
         {
             "t": short_name(child["name"], parent_name),
@@ -34,8 +34,8 @@ def child_labels(loaders: Loaders, code: str) -> list[dict[str, Any]]:
             "lat": child["label_lat"],
             "p": round(child["area_km2"] or 0, 3),
         }
-        for child in units.values()
-        if child["parent_code"] == code and child["label_lon"] is not None
+        for child in loaders.child_rows(code)
+        if child["label_lon"] is not None
     ]
 
 
@@ -76,10 +76,12 @@ def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
 
 def map_geometry_urls(loaders: Loaders, unit: Unit) -> list[str]:
     """The geometry the map of ``unit``'s page fetches by URL, for its index page to preload:
-    the grids inside it (the unit page's map shows grids first); a grid's page, the grids of
-    its village."""
-    within = unit.village_code if unit.level == "grid" and unit.village_code else unit.code
-    return [geojson_url(loaders, "grid", within)]
+    the shapes of the level it opens on (``map_detail.default_level``: the grids of a county,
+    the counties of a province); a grid's page, the grids of its village."""
+    if unit.level == "grid":
+        return [geojson_url(loaders, "grid", unit.village_code or unit.code)]
+    level = map_detail.default_level(unit, map_detail.unit_counts(loaders, unit))
+    return [geojson_url(loaders, level, unit.code)]
 
 
 def drill_targets(loaders: Loaders, unit: Unit, level: str) -> dict[str, str]:
@@ -87,18 +89,16 @@ def drill_targets(loaders: Loaders, unit: Unit, level: str) -> dict[str, str]:
     opens (without the month), that of its ancestor one level below ``unit`` (a grid of the
     county's map opens its township). The map's click is resolved in the browser from this
     (``layout.meta.drill``, ``assets/riskgrid.js``), with no round trip; the page opened checks
-    the user's area as any address does. Cached per unit and level."""
+    the user's area as any address does. Cached per unit and level; read by index
+    (``Store.child_of_shapes``), not from every unit."""
+    child = CHILD_LEVEL.get(unit.level)
 
     def compute() -> dict[str, str]:
-        child = CHILD_LEVEL.get(unit.level)
-        units = loaders.units()
-        targets: dict[str, str] = {}
-        for code in (f["id"] for f in loaders.features(level, unit.code)["features"]):
-            node = units.get(code)
-            while node is not None and node["level"] != child:
-                node = units.get(node.get("parent_code") or "")
-            if node is not None and node.get("parent_code") == unit.code:
-                targets[code] = unit_href(node, None)
-        return targets
+        if child is None:
+            return {}
+        return {
+            code: unit_href({"level": child, "code": above}, None)
+            for code, above in loaders.child_of_shapes(unit.code, level).items()
+        }
 
     return loaders.memo("drill", (unit.code, level), compute)

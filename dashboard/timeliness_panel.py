@@ -104,3 +104,16 @@ def timeliness_panel(figures: dict[str, Any]) -> Component:
         "data-fixed-share": _text(problems.get("fixed_share")),
     }
     return html.Div(panels.panel("时效", *body), id="unit-timeliness", **attributes)
+
+
+def timeliness_omitted() -> Component:
+    """The 时效 panel of a province or a city: not computed (it reads the records of every
+    household in it), a hint to open a county instead."""
+    return html.Div(
+        panels.panel(
+            "时效",
+            html.P("时效按县及以下计算，请进入县查看。", className="rg-hint"),
+        ),
+        id="unit-timeliness",
+        **{"data-omitted": "1"},
+    )

@@ -10,25 +10,26 @@ from typing import Any
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from geodata.model import LEVELS, Unit
+from geodata.model import CHILD_LEVEL, Unit
 
-from . import cards, map_figures, measures
+from . import cards, map_detail, map_figures, measures
 from .data import Loaders, get_loaders, get_settings
 from .geo import geojson_url
 from .maps import drill_targets, map_base
 
-DEFAULT_LEVEL = "grid"
 
-
-def map_levels(unit: Unit) -> list[str]:
-    """The levels that can be shown on a unit's map: those below it."""
-    return list(LEVELS[LEVELS.index(unit.level) + 1 :])
+def map_levels(loaders: Loaders, unit: Unit) -> list[str]:
+    """The levels a unit's map may show: those below it with at most ``MAX_SHAPES`` shapes
+    inside it (``map_detail``)."""
+    return map_detail.allowed_levels(loaders, unit)
 
 
 def unit_map(
     loaders: Loaders, unit: Unit, level: str, measure: str | None, month: str
 ) -> tuple[dict[str, Any], list[int]]:
-    """The full map figure of a unit and the legend's counts per colour class."""
+    """The full map figure of a unit and the legend's counts per colour class;
+    ``map_detail.TooManyShapes`` for a level with more than ``MAX_SHAPES`` shapes in it."""
+    map_detail.check_level(loaders, unit, level)
     base = map_base(loaders, unit, level)
     how = measures.measure(measure)
     stored = map_figures_of(loaders, unit, level, month, how)
@@ -46,8 +47,17 @@ def unit_map(
     )
     # a click drills down in the browser; the next page's grids are fetched as it opens
     fig["layout"]["meta"]["drill"] = drill_targets(loaders, unit, level)
-    fig["layout"]["meta"]["next_geo"] = geojson_url(loaders, DEFAULT_LEVEL, "{code}")
+    fig["layout"]["meta"]["next_geo"] = next_geometry(loaders, unit)
     return fig, measures.class_counts(fig["data"][0]["z"], how)
+
+
+def next_geometry(loaders: Loaders, unit: Unit) -> str | None:
+    """The geometry URL (with ``{code}``) of the level the pages one level down open on: a
+    county's townships open on grids, a province's cities on their townships."""
+    child = CHILD_LEVEL.get(unit.level)
+    if child is None:
+        return None
+    return geojson_url(loaders, map_detail.PREFERRED_LEVEL.get(child, map_detail.FINEST), "{code}")
 
 
 def map_figures_of(
@@ -70,7 +80,7 @@ def map_update(
     """The map's new figure (``full``: another level, new geometry) or a patch, and its legend."""
     loaders = get_loaders()
     unit = loaders.unit(code)
-    if unit is None or level not in map_levels(unit):
+    if unit is None or level not in map_levels(loaders, unit):  # too many shapes: refused
         raise PreventUpdate
     how = measures.measure(measure)
     if full:

@@ -1,9 +1,10 @@
 """Warming a served app's caches in the background: what the first request of each month would
 otherwise compute while a user waits.
 
-The timeliness figures (时效) of a month need the intervals of every household of the store
+The timeliness figures (时效) of a month need the intervals of every household of a county
 (``geodata.timeliness``: a few hundred milliseconds a month on a county, kept per process and
-data version); a server warms them for every loaded month, the latest first, in a daemon thread
+data version); a server warms them for its home county (a province's or a city's first county)
+and every loaded month, the latest first, in a daemon thread
 right after it starts, so that neither the first visitor of a month nor a load test's p95 pays
 for them. Anything that fails here is only logged: the page computes it again when asked.
 """
@@ -15,6 +16,7 @@ import threading
 from typing import Any
 
 from geodata import Store
+from geodata.model import UPPER_LEVELS
 from geodata.timeliness import store_timeliness
 
 from .data import STORE_KEY
@@ -23,11 +25,15 @@ log = logging.getLogger(__name__)
 
 
 def warm(store: Store) -> int:
-    """Compute the timeliness of the home unit for every month, the latest first; the number
+    """Compute the timeliness of the home unit (its first county above the county) for every month, the latest first; the number
     of months warmed."""
     unit = store.default_unit()
     if unit is None:
         return 0
+    if unit.level in UPPER_LEVELS:  # 时效 is shown from the county down: warm it on one
+        unit = next((c for c in store.counties() if c.code.startswith(unit.code)), None)
+        if unit is None:
+            return 0
     done = 0
     for month in reversed(store.months()):
         store_timeliness(store, unit, month)

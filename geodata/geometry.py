@@ -137,7 +137,10 @@ def screen_resolution(collection: dict, level: str) -> dict:
     except Exception:  # not a valid coverage
         return collection
     decimals = max(3, min(MAP_DECIMALS, int(-np.floor(np.log10(tolerance))) + 1))
-    simple = shapely.set_precision(simple, 10**-decimals)
+    # coordinates rounded, not snap-rounded (``set_precision``: 70 ms of a county's 1,000
+    # grids at a page's first build, for the same picture); a shape made invalid keeps its
+    # stored outline below
+    simple = shapely.transform(simple, lambda xy: np.round(xy, decimals))
     out = []
     for feature, geom, original in zip(features, simple, geoms, strict=True):
         if geom is None or geom.is_empty or not geom.is_valid:

@@ -308,6 +308,19 @@ problems = sa.Table(
     sa.Column("evidence", sa.Text, nullable=False),
 )
 
+# open problems counted per county, month, rule, severity and first month (schema 0012):
+# what the pages of a province or a city show of the list (geodata.records.problem_tally)
+problem_tally = sa.Table(
+    "problem_tally",
+    metadata,
+    sa.Column("county_code", sa.Text, primary_key=True),
+    sa.Column("last_seen", sa.Text, primary_key=True),
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("severity", sa.Text, primary_key=True),
+    sa.Column("first_seen", sa.Text, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -3,7 +3,7 @@
 ``Store`` is made of:
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
-- ``geodata.records``: SQL per entity (units, households, members, problems, grid assignments, sites, signals,
+- ``geodata.records``: SQL per entity (units and their counts per level, households, members, problems, grid assignments, sites, signals,
   loads);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
@@ -28,9 +28,11 @@ from .records.households import HouseholdRecords
 from .records.loads import LoadRecords
 from .records.members import MemberRecords
 from .records.problem_counts import ProblemCounts
+from .records.problem_tally import ProblemTally
 from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
+from .records.unit_counts import UnitCounts
 from .records.units import GRID_COLUMNS, UnitRecords
 
 __all__ = [
@@ -48,10 +50,12 @@ class Store(
     ReadModel,
     FiguresPipeline,
     UnitRecords,
+    UnitCounts,
     HouseholdRecords,
     MemberRecords,
     ProblemRecords,
     ProblemCounts,
+    ProblemTally,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

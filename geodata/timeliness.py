@@ -30,8 +30,9 @@ to the month's last day):
   when found - dismissed is 0.
 
 ``timeliness`` is the pure computation over frames; ``store_timeliness`` reads what it needs
-from the store (SQLite or PostGIS): only the snapshots carrying an identification date, the
-warnings of the window and the unit's problems, so the county takes well under a second.
+(SQLite or PostGIS): for a county or a unit in it only its households' records with an
+identification date and their warnings, by index, and its problems counted per status (a
+county of a 10-million-household province: about 0.2 s); above the county the whole store's.
 """
 
 from __future__ import annotations
@@ -242,17 +243,25 @@ def problem_figures(problems: pd.DataFrame, membership: Membership, month: str) 
     """found, fixed, dismissed, open and fixed_share = fixed / (found - dismissed) of the
     problems of the unit first seen in or before ``month``."""
     listed = problems[(problems["first_seen"] <= month).to_numpy() & membership.mask(problems)]
-    status = listed["status"]
-    found = len(listed)
-    fixed = int((status == "fixed").sum())
-    dismissed = int((status == "dismissed").sum())
-    counted = found - dismissed
+    return status_figures(listed["status"].value_counts().to_dict())
+
+
+def status_figures(counts: dict[str, int]) -> dict[str, Any]:
+    """:func:`problem_figures` from the count of the unit's problems per status."""
+    counts = {status: int(n) for status, n in counts.items()}
+    found, fixed, dismissed = (
+        sum(counts.values()),
+        counts.get("fixed", 0),
+        counts.get("dismissed", 0),
+    )
+    opened = sum(counts.get(s, 0) for s in OPEN)
+    share = fixed / (found - dismissed) if found - dismissed else None
     return {
         "found": found,
         "fixed": fixed,
         "dismissed": dismissed,
-        "open": int(status.isin(OPEN).sum()),
-        "fixed_share": fixed / counted if counted else None,
+        "open": opened,
+        "fixed_share": share,
     }
 
 
@@ -279,19 +288,24 @@ def timeliness(
 
 def from_intervals(
     intervals: pd.DataFrame,
-    problems: pd.DataFrame,
+    problems: pd.DataFrame | dict[str, int],
     membership: Membership,
     month: str,
     first_month: str,
 ) -> dict[str, Any]:
-    """The timeliness figures of a unit from :func:`household_intervals` of its month."""
+    """The timeliness figures of a unit from :func:`household_intervals` of its month;
+    ``problems``: the problem list, or the unit's problems counted per status."""
     _, end = month_bounds(month)
+    if isinstance(problems, dict):
+        fixing = status_figures(problems)
+    else:
+        fixing = problem_figures(problems, membership, month)
     return {
         "month": month,
         "since": first_month,
         "through": end.strftime("%Y-%m-%d"),
         **unit_intervals(intervals, membership),
-        "problems": problem_figures(problems, membership, month),
+        "problems": fixing,
         "percentile_method": PERCENTILE_METHOD,
         "national_days": NATIONAL_DAYS,
     }
@@ -322,17 +336,22 @@ def unit_membership(store, unit: Unit) -> Membership:
 
 _SHARED: OrderedDict[tuple[str, ...], pd.DataFrame] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
-_SHARED_SIZE = 12  # months (or data versions) kept
+_SHARED_SIZE = 24  # months or counties (or data versions) kept
 
 
-def _shared_intervals(store, month: str, months: list[str], first_month: str) -> pd.DataFrame:
+def _shared_intervals(
+    store, month: str, months: list[str], first_month: str, county: str | None = None
+) -> pd.DataFrame:
     """:func:`household_intervals` of ``month`` over the whole store, computed once per data
     version and month and kept for the next unit (keyed by the version, so a load is seen at
-    once; the frame is only read)."""
+    once; the frame is only read). ``county``: only the households with a record (with an
+    identification date) in that county, all their records: exact for the county and the
+    units in it (a household counts where its latest record is, which is one of them), by
+    index, kept for the county's townships and villages."""
     start, _ = month_bounds(first_month)
     _, end = month_bounds(month)
     last_month = months[-1]
-    key = (str(store.engine.url), store.data_version(), month, first_month)
+    key = (str(store.engine.url), store.data_version(), month, first_month, county)
     with _SHARED_LOCK:
         if key in _SHARED:
             _SHARED.move_to_end(key)
@@ -342,18 +361,21 @@ def _shared_intervals(store, month: str, months: list[str], first_month: str) ->
     # records decides where it is now, so a unit filter in SQL would keep a household that left
     # (and cost SQLite a second scan); a month bound only when later months are stored
     query = sa.select(*[h.c[c] for c in HOUSEHOLD_FIELDS]).where(h.c.identified_on.is_not(None))
+    warnings = sa.select(*[s.c[c] for c in SIGNAL_FIELDS]).where(
+        s.c.occurred_on >= (start - pd.Timedelta(days=WARNING_WINDOW_DAYS)).date(),
+        s.c.occurred_on <= end.date(),
+    )
     if month < last_month:
         query = query.where(h.c.month <= month)
+    if county is not None:
+        ever = sa.select(h.c.household_id).where(
+            h.c.county_code == county, h.c.identified_on.is_not(None)
+        )
+        query = query.where(h.c.household_id.in_(ever))
+        warnings = warnings.where(s.c.household_id.in_(ever))
     with store.engine.connect() as conn:
         households = _frame(conn, query, HOUSEHOLD_FIELDS)
-        signals = _frame(
-            conn,
-            sa.select(*[s.c[c] for c in SIGNAL_FIELDS]).where(
-                s.c.occurred_on >= (start - pd.Timedelta(days=WARNING_WINDOW_DAYS)).date(),
-                s.c.occurred_on <= end.date(),
-            ),
-            SIGNAL_FIELDS,
-        )
+        signals = _frame(conn, warnings, SIGNAL_FIELDS)
     intervals = household_intervals(households, signals, month, first_month)
     with _SHARED_LOCK:
         _SHARED[key] = intervals
@@ -376,15 +398,16 @@ def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[
         raise ValueError("no months loaded")
     first_month = months[0] if months and months[0] <= month else month
     membership = unit_membership(store, unit)
-    intervals = _shared_intervals(store, month, months, first_month)
+    county = None if unit.level in UPPER_LEVELS else unit.county_code
+    intervals = _shared_intervals(store, month, months, first_month, county)
     p = schema.problems
-    with store.engine.connect() as conn:
-        problems = _frame(
-            conn,
-            sa.select(*[p.c[c] for c in PROBLEM_FIELDS]).where(
-                p.c.first_seen <= month, schema.in_unit(p, unit)
-            ),
-            PROBLEM_FIELDS,
+    with store.engine.connect() as conn:  # counted per status in SQL (an index-only scan)
+        problems = dict(
+            conn.execute(
+                sa.select(p.c.status, sa.func.count())
+                .where(p.c.first_seen <= month, schema.in_unit(p, unit))
+                .group_by(p.c.status)
+            ).all()
         )
     figures = from_intervals(intervals, problems, membership, month, first_month)
     return {"unit": {"code": unit.code, "name": unit.name, "level": unit.level}, **figures}

@@ -17,13 +17,14 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import NotFound
 
-from geodata.model import CHILD_LEVEL, LEVEL_LABELS, Unit
+from geodata.model import CHILD_LEVEL, UPPER_LEVELS, Unit
 
 from .. import (
     cards,
     chart_figures,
     initial_page,
     links,
+    map_detail,
     measures,
     messages,
     page_cache,
@@ -36,8 +37,8 @@ from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
 from ..maps import map_geometry_urls
 from ..problem_panel import problems_panel
-from ..timeliness_panel import timeliness_panel
-from ..unit_map import DEFAULT_LEVEL, map_levels, map_update, unit_map
+from ..timeliness_panel import timeliness_omitted, timeliness_panel
+from ..unit_map import map_update, unit_map
 from . import grid as grid_page
 
 URL_ID = "unit-url"
@@ -121,11 +122,19 @@ def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
                     unit.code if loaders.sees_households else None,
                     month=month,
                 ),
-                timeliness_panel(loaders.timeliness(unit.code, month)),
+                timeliness_part(loaders, unit, month),
             ],
             className="rg-problem-row",
         ),
     ]
+
+
+def timeliness_part(loaders: Loaders, unit: Unit, month: str) -> Component:
+    """时效 of a county and the units below it; above the county (a province, a city) it needs
+    every household of the counties in it, too costly for a page: a hint to open a county."""
+    if unit.level in UPPER_LEVELS:
+        return timeliness_omitted()
+    return timeliness_panel(loaders.timeliness(unit.code, month))
 
 
 def unassigned_note(unit: Unit, stats: dict[str, Any]) -> list[Component]:
@@ -141,6 +150,21 @@ def unassigned_note(unit: Unit, stats: dict[str, Any]) -> list[Component]:
             id="unit-unassigned",
             className="rg-hint",
             **{"data-households": str(alone["households"])},
+        )
+    ]
+
+
+def level_hint(levels: list[map_detail.LevelChoice]) -> list[Component]:
+    """Below the map: why a level of the selector is disabled and where to see it."""
+    hints = [c.hint for c in levels if not c.allowed and c.hint]
+    if not hints:
+        return []
+    return [
+        html.P(
+            "；".join(hints) + "。",
+            id="unit-level-hint",
+            className="rg-hint rg-level-hint",
+            **{"data-refused": ",".join(c.level for c in levels if not c.allowed)},
         )
     ]
 
@@ -195,15 +219,17 @@ def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
     """The page of a unit above the grids in a snapshot month (built once per data version
     and scope: ``page_cache``)."""
     stats = loaders.stats(unit.code, month)
-    levels = map_levels(unit)
-    fig, counts = unit_map(loaders, unit, DEFAULT_LEVEL, "risk", month)
+    shapes = map_detail.unit_counts(loaders, unit)
+    levels = map_detail.choices(unit, shapes)
+    level = map_detail.default_level(unit, shapes)
+    fig, counts = unit_map(loaders, unit, level, "risk", month)
     controls = html.Div(
         [
             radio_control(
                 "显示",
                 "unit-level",
-                [{"label": LEVEL_LABELS[lv], "value": lv} for lv in levels],
-                DEFAULT_LEVEL,
+                map_detail.level_options(levels),
+                level,
                 style={} if len(levels) > 1 else {"display": "none"},
             ),
             radio_control(
@@ -221,7 +247,7 @@ def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
             [
                 panels.map_graph("map", fig),
                 html.Div(
-                    cards.map_legend(measures.RISK_MEASURE, counts, DEFAULT_LEVEL),
+                    cards.map_legend(measures.RISK_MEASURE, counts, level),
                     id="map-legend",
                     className="rg-legend-box",
                 ),
@@ -233,6 +259,7 @@ def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
             "或排名表中的名称，进入下一级。",
             className="rg-hint",
         ),
+        *level_hint(levels),
     ]
     return html.Div(
         [

@@ -9,14 +9,17 @@ identify and about half a month to help, so a problem still open a month later i
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .. import schema
 from ..checks.catalog import RULES
 from ..model import UPPER_LEVELS, Unit
+from .problems import _SYNCED as SYNCED
 from .problems import PROBLEMS_REVISION
 
 OPEN = ("new", "confirmed")
@@ -42,16 +45,20 @@ class ProblemCounts:
         """The month's policy threshold for 逾期 (overdue)."""
         return self.policy(month).thresholds.overdue_months
 
-    def problems_stamp(self) -> str:
+    def problems_stamp(self, conn: Connection | None = None) -> str:
         """Changes whenever the problem list does (a sync or a status change): for caches of
-        figures that read it."""
+        figures that read it. ``conn``: read in that transaction."""
         p, m = schema.problems, schema.meta
-        with self.engine.connect() as conn:
-            n, changed = conn.execute(sa.select(sa.func.count(), sa.func.max(p.c.changed_at))).one()
-            revision = conn.execute(
-                sa.select(m.c.value).where(m.c.key == PROBLEMS_REVISION)
-            ).scalar()
-        return f"{n}:{changed}:{revision}"
+        # no count over the table: a sync writes its token (the month and data version it
+        # synced to), a status change a new revision; the last change time by its index (0012)
+        with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
+            changed = conn.execute(sa.select(sa.func.max(p.c.changed_at))).scalar()
+            tokens = dict(
+                conn.execute(
+                    sa.select(m.c.key, m.c.value).where(m.c.key.in_((PROBLEMS_REVISION, SYNCED)))
+                ).all()
+            )
+        return f"{tokens.get(SYNCED)}:{changed}:{tokens.get(PROBLEMS_REVISION)}"
 
     def problem_summary(self, unit: Unit, month: str) -> dict[str, Any]:
         """Open problems of ``unit`` fired in ``month``: in all, overdue, per rule and per
@@ -65,8 +72,11 @@ class ProblemCounts:
             .where(p.c.last_seen == month, p.c.status.in_(OPEN), schema.in_unit(p, unit))
             .group_by(p.c.rule, p.c.severity)
         )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        if unit.level in UPPER_LEVELS:  # a province's or a city's: from the stored tally
+            rows = self.tally_summary(unit, month, cutoff)
+        else:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
         by_rule: dict[str, int] = {}
         by_severity: dict[str, int] = {}
         overdue = 0
@@ -85,9 +95,26 @@ class ProblemCounts:
 
     def open_problems_by(self, level: str, unit: Unit, month: str) -> dict[str, int]:
         """code of each unit of ``level`` inside ``unit`` -> its open problems in ``month``
-        (units without any are left out); ``level`` one of grid, village, township, county."""
-        if level in UPPER_LEVELS or level not in ("grid", "village", "township", "county"):
+        (units without any are left out); ``level`` one of grid, village, township, county,
+        or city (its counties' problems, by the counties' city in ``units``)."""
+        if level not in ("grid", "village", "township", "county", "city"):
             raise ValueError(f"not a level of the problem list: {level}")
+        if level == "city":
+            counties = self.open_problems_by("county", unit, month)
+            u = schema.units
+            with self.engine.connect() as conn:
+                city_of = dict(
+                    conn.execute(
+                        sa.select(u.c.code, u.c.city_code).where(u.c.code.in_(list(counties)))
+                    ).all()
+                )
+            cities: dict[str, int] = {}
+            for county, n in counties.items():
+                if city_of.get(county):
+                    cities[city_of[county]] = cities.get(city_of[county], 0) + n
+            return cities
+        if level == "county" and unit.level in UPPER_LEVELS:
+            return self.tally_by_county(unit, month)
         p = schema.problems
         column = p.c[f"{level}_code"]
         query = (

@@ -199,6 +199,7 @@ class ProblemRecords:
                     closed,
                 )
             self.set_meta(conn, _SYNCED, token)
+            self.refresh_tally(conn)  # the counts of provinces and cities, with the list
 
     def problems_frame(self, unit: Unit | None = None, *, month: str | None = None) -> pd.DataFrame:
         """The listed problems (of ``unit``): those the latest month fires (``month`` the
@@ -247,10 +248,11 @@ class ProblemRecords:
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         with self.write() as conn:
             old = conn.execute(
-                sa.select(p.c.status, p.c.reason).where(
+                sa.select(p.c.status, p.c.reason, p.c.county_code).where(
                     p.c.rule == rule, p.c.household_id == household_id
                 )
             ).first()
+            stamp = self.problems_stamp(conn)
             if old is None:
                 raise KeyError(f"问题不存在 (no such problem): {rule} {household_id}")
             conn.execute(
@@ -260,6 +262,7 @@ class ProblemRecords:
             )
             # a new revision of the list: two changes in one second differ (problems_stamp)
             self.set_meta(conn, PROBLEMS_REVISION, uuid.uuid4().hex)
+            self.tally_changed(conn, old.county_code, stamp)
         return {"before": old.status, "after": status, "reason": reason}
 
     def problem_unit_codes(
