@@ -117,6 +117,8 @@ def load_households(
         report.month = months[0]
     report.unchanged = store.already_loaded("households", sha, report.month)
     with store.write(load=True) as conn:
+        # synced before this load: a sync of the counties it touches keeps the list synced
+        listed = store.problems_in_sync(conn)
         fresh = {
             m: good if len(months) == 1 else good[good["month"] == m]
             for m in months
@@ -165,5 +167,7 @@ def load_households(
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )
-        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
+        touched = set(good["county_code"].dropna()).union(*counties.values())
+        # the problem list commits with the load, or neither does
+        sync_in_load(store, conn, touched if listed else None)
     return report
