@@ -130,8 +130,9 @@ def load_households(
         for m in months:
             if m not in fresh:
                 part = good if len(months) == 1 else good[good["month"] == m]
-                before = store.stored_counties(conn, m, list(part["household_id"]))
-                counties[m] = set(part["county_code"].dropna()) | before
+                loading = set(part["county_code"].dropna())
+                before = store.stored_counties(conn, m, list(part["household_id"]), loading)
+                counties[m] = loading | before
 
         def write_rows(sending: Callable[[], None]) -> None:
             # rows of months not loaded before are plain inserts (keys are distinct: checked)

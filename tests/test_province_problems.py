@@ -5,6 +5,8 @@ a batch of counties at a time lists exactly what one evaluation of the whole mon
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -185,12 +187,18 @@ def test_a_new_month_partition_is_indexed_by_county(make_store, tmp_path):
     with store.engine.connect() as conn:
         found = conn.execute(
             sa.text(
-                "SELECT tablename, indexdef FROM pg_indexes"
-                " WHERE indexname LIKE 'households_2026_1%_month_county'"
+                "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND indexname IN ('households_2026_10_month_county',"
+                " 'households_2026_10_month_site', 'households_2026_11_month_county',"
+                " 'households_2026_11_month_site') ORDER BY indexname"
             )
         ).all()
-    assert sorted(t for t, _ in found) == ["households_2026_10", "households_2026_11"]
-    assert all("(month, county_code)" in d for _, d in found)
+    assert [t for t, _ in found] == ["households_2026_10"] * 2 + ["households_2026_11"] * 2
+    assert ["(month, county_code)" in d for _, d in found] == [True, False] * 2
+    assert ["(month, site_code) WHERE (site_code IS NOT NULL)" in d for _, d in found] == [
+        False,
+        True,
+    ] * 2
 
 
 def test_a_county_evaluation_reads_its_households_members_and_previous_month(province, tmp_path):
@@ -213,8 +221,24 @@ def test_a_county_evaluation_reads_its_households_members_and_previous_month(pro
         }
         for i, h in enumerate(frame["household_id"])
     ]
+    plain = store.households_frame(MONTH, columns=["household_id", "county_code", "category"])
+    warned = [
+        plain.loc[plain["category"].isna() & (plain["county_code"] == c), "household_id"].iloc[0]
+        for c in (a, b)
+    ]
+    signals = [
+        {
+            "household_id": h,
+            "department": "医保",
+            "signal": "大额医疗支出",
+            "occurred_on": date(2026, 9, 1),
+            "month": "2026-09",
+        }
+        for h in warned
+    ]
     with store.write() as conn:
         conn.execute(schema.members.insert(), members)
+        conn.execute(schema.signals.insert(), signals)
     _, path = _county_file(store, tmp_path, 0, NEXT, change=True)
     load_households(store, path, month=NEXT)
     # a household of b in 2026-10 lives in a in 2026-11, its income fallen by nine tenths
@@ -243,3 +267,5 @@ def test_a_county_evaluation_reads_its_households_members_and_previous_month(pro
             assert len(mine) == len(theirs) and _pairs(mine) == _pairs(theirs)
     assert "eliminated_without_labour" in set(check_counties(store, MONTH, [a])["rule"])
     assert ("income_drop", moved) in _pairs(check_counties(store, NEXT, [a]))
+    assert ("signal_not_identified", warned[0]) in _pairs(check_counties(store, MONTH, [a]))
+    assert ("signal_not_identified", warned[1]) in _pairs(check_counties(store, MONTH, [b]))

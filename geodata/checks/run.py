@@ -77,7 +77,11 @@ def check_month(
             if before and needs(PREVIOUS_RULES)
             else None
         )
-        signals = store.signal_dates(conn, household_ids=ids) if needs(SIGNAL_RULES) else None
+        signals = (
+            store.signal_dates(conn, household_ids=ids, counties=counties, month=month)
+            if needs(SIGNAL_RULES)
+            else None
+        )
     hits = evaluate_month(
         households,
         month,

@@ -28,14 +28,19 @@ def _attach_partition(conn: Connection, month: str) -> None:
 
 
 def index_counties(conn: Connection, month: str) -> None:
-    """PostgreSQL: the month's partition indexed by (month, county_code), if it is not yet: the
-    problem list's sync of a load reads the loaded counties' households of a 10-million-row
-    month through it (``geodata.checks.run.check_month``). A partition's own index (the
-    partitioned table has none by county: no migration adds one), made here for each new month;
-    a month attached before it was made gets it from this call (``IF NOT EXISTS``)."""
+    """PostgreSQL: the month's partition indexed by (month, county_code), and by (month,
+    site_code) for the households at a relocation site, if it is not yet. A load of one county
+    into a 10-million-row month reads that county's households through the first (its problem
+    list, ``geodata.checks.run.check_month``; its figures, ``scoped_figures``) and asks through
+    the second whether another county's households live at its sites. The partition's own
+    indexes (the partitioned table has none such: no migration adds them), made here for each
+    new month; a month attached before they were gets them from this call (``IF NOT EXISTS``)."""
     name = schema.household_partition(month)
-    conn.connection.driver_connection.execute(
-        f"CREATE INDEX IF NOT EXISTS {name}_month_county ON {name} (month, county_code)"
+    raw = conn.connection.driver_connection
+    raw.execute(f"CREATE INDEX IF NOT EXISTS {name}_month_county ON {name} (month, county_code)")
+    raw.execute(
+        f"CREATE INDEX IF NOT EXISTS {name}_month_site ON {name} (month, site_code)"
+        " WHERE site_code IS NOT NULL"
     )
 
 
