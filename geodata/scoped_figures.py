@@ -66,6 +66,7 @@ class ScopedFigures:
         level = dict(zip(units["code"], units["level"], strict=True))
         parent = dict(zip(units["code"], units["parent_code"], strict=True))
         lines_used = policy.as_dict()
+        stamp = policy.fingerprint  # once: a whole month has 10^5 rows
         rows = []
         for code, fig in per_unit.items():
             if code not in level:
@@ -84,7 +85,7 @@ class ScopedFigures:
                     fig["open_by_level"]["red"]["households"],
                     fig["clearance_rate"]["persons"],
                     json.dumps(fig, ensure_ascii=False, sort_keys=True),
-                    policy.fingerprint,
+                    stamp,
                 )
             )
         frame = pd.DataFrame(rows, columns=list(FIGURE_COLUMNS), dtype=object)

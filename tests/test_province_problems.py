@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from etl.demo.province import load_province
 from etl.households import load_households
 from geodata import schema
-from geodata.checks.run import check_counties, check_month
+from geodata.checks.run import check_counties, check_month, in_unit
 from geodata.records import problem_sync
 from geodata.records.problems import FIXED_BY_DATA
 from tests.test_province import MONTH, SMALL, _county_file
@@ -266,6 +266,13 @@ def test_a_county_evaluation_reads_its_households_members_and_previous_month(pro
             theirs = whole[whole["county_code"] == county]
             assert len(mine) == len(theirs) and _pairs(mine) == _pairs(theirs)
     assert "eliminated_without_labour" in set(check_counties(store, MONTH, [a])["rule"])
+    # a unit's check reads its counties only, with the same hits
+    whole = check_month(store, MONTH)
+    township = sorted(set(whole.loc[whole["county_code"] == a, "township_code"]))[0]
+    for code in (a, a[:4], "15", township):
+        unit = store.unit(code)
+        theirs = whole[in_unit(whole, unit, store).to_numpy()]
+        assert len(theirs) and _pairs(check_month(store, MONTH, unit)) == _pairs(theirs)
     assert ("income_drop", moved) in _pairs(check_counties(store, NEXT, [a]))
     assert ("signal_not_identified", warned[0]) in _pairs(check_counties(store, MONTH, [a]))
     assert ("signal_not_identified", warned[1]) in _pairs(check_counties(store, MONTH, [b]))

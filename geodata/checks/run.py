@@ -58,6 +58,8 @@ def check_month(
     if month not in months:
         return pd.DataFrame(columns=list(HIT_COLUMNS))
     ids = None if household_ids is None else sorted(set(household_ids))
+    if unit is not None and counties is None and ids is None:
+        counties = unit_counties(unit, store)  # the hits are filtered to the unit below
     with nullcontext(conn) if conn is not None else store.engine.connect() as conn:
         households = store.household_columns(
             conn, month, HOUSEHOLD_FIELDS, household_ids=ids, counties=counties
@@ -126,6 +128,17 @@ def check_counties(
 ) -> pd.DataFrame:
     """The rule hits of ``month`` in ``counties`` only (``check_month`` with ``counties``)."""
     return check_month(store, month, rules=rules, counties=counties, conn=conn)
+
+
+def unit_counties(unit: Unit, store) -> list[str] | None:
+    """The counties ``unit`` lies in or holds (a province or city by the counties in it);
+    None when not known (every county is read)."""
+    if unit.level in UPPER_LEVELS:
+        frame = store.units_frame()
+        inside = (frame["level"] == "county") & (frame[f"{unit.level}_code"] == unit.code)
+        return sorted(frame.loc[inside, "code"])
+    county = unit.code if unit.level == "county" else unit.county_code
+    return None if county is None else [county]
 
 
 def in_unit(hits: pd.DataFrame, unit: Unit, store) -> pd.Series:
