@@ -148,7 +148,9 @@ def prepare_existing(url: str) -> Store:
         with store.engine.begin() as conn:
             if store.is_partitioned(conn):
                 index_counties(conn, month)
-        print(f"  (month, county_code) index of {month}: {time.perf_counter() - start:.1f} s")
+        print(
+            f"  (month, county_code) and (month, site_code) indexes of {month}: {time.perf_counter() - start:.1f} s"
+        )
     sync_first(store, url)
     return store
 
