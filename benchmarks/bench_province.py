@@ -11,13 +11,19 @@ Prints (asserts nothing):
 - seconds of one county's new month loaded from its file (``load_households``: read, checked,
   written, its figures updated, the problem list synced), first for a month no county has loaded
   yet, then for a second county of that month (the partial recompute: that county, its city and
-  the province only), then a corrected file of a county for the province's month;
+  the province only), then a corrected file of a county for the province's month, the problem
+  list synced whole once before them (a child process: its seconds and peak memory);
 - the peak memory of this process (``resource.getrusage``).
 
     python benchmarks/bench_province.py [URL] [--counties 100] [--seed 2026] [--plain-rows 200000]
+    python benchmarks/bench_province.py --existing URL [--counties 100] [--seed 2026]
 
 URL defaults to postgresql://root@127.0.0.1:5432/riskgrid_bench_province, a database of its own
-that is dropped and made again at the start.
+that is dropped and made again at the start. ``--existing URL``: a province already generated
+there (``riskgrid demo --scale province``, same ``--counties`` and ``--seed``; it is written
+into: give it a copy) and only the county loads are timed; the province month's partition gets
+its (month, county_code) index first, as a new month's partition has it, and a problem list
+not synced yet is synced whole first in a child process (its seconds and peak memory printed).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from etl.demo.province_households import county_households  # noqa: E402
 from etl.households import load_households  # noqa: E402
 from geodata import Store  # noqa: E402
 from geodata.database import normalize_url  # noqa: E402
+from geodata.records.month_writer import index_counties  # noqa: E402
 
 DEFAULT_URL = "postgresql://root@127.0.0.1:5432/riskgrid_bench_province"
 NEXT_MONTH = "2026-11"
@@ -118,13 +125,102 @@ def county_load(
     return time.perf_counter() - start
 
 
+def whole_sync(url: str) -> None:
+    """A child process: the whole problem list synced (its own peak memory)."""
+    store = Store(url)
+    start = time.perf_counter()
+    month = store.sync_problems()
+    took = time.perf_counter() - start
+    listed = store.open_problem_total(month)
+    print(
+        f"  whole problem list synced ({month}): {took:.1f} s, {listed:,} open problems", flush=True
+    )
+    store.dispose()
+
+
+def prepare_existing(url: str) -> Store:
+    """The existing province: its months' county index, its problem list synced."""
+    store = Store(url)
+    store.migrate()
+    print(f"existing province at {url}: months {store.months()}")
+    for month in store.months():
+        start = time.perf_counter()
+        with store.engine.begin() as conn:
+            if store.is_partitioned(conn):
+                index_counties(conn, month)
+        print(
+            f"  (month, county_code) and (month, site_code) indexes of {month}: {time.perf_counter() - start:.1f} s"
+        )
+    sync_first(store, url)
+    return store
+
+
+def sync_first(store: Store, url: str) -> None:
+    """A problem list not synced yet synced whole, in a child process (its peak memory)."""
+    import multiprocessing
+
+    if store.problems_in_sync():
+        return
+    child = multiprocessing.get_context("spawn").Process(target=whole_sync, args=(url,))
+    child.start()
+    child.join()
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak memory of the whole sync's process: {peak:,.0f} MB")
+
+
+def county_loads(store: Store, seed: int, counties: int, households: int) -> None:
+    """The county loads, timed, with the problem list's share."""
+    synced: list[float] = []
+    sync = store.sync_problems
+
+    def timed_sync(*a, **k):  # the problem list's share of a load, measured
+        start = time.perf_counter()
+        try:
+            return sync(*a, **k)
+        finally:
+            synced.append(time.perf_counter() - start)
+
+    store.sync_problems = timed_sync
+    runs = [
+        (
+            0,
+            PROVINCE_MONTH,
+            True,
+            f"a corrected file of one county for {PROVINCE_MONTH} "
+            f"(partial recompute, {households:,} rows in the month)",
+        ),
+        (0, NEXT_MONTH, False, f"one county's new month ({NEXT_MONTH}, the first county of it)"),
+    ]
+    if counties > 1:
+        runs.append((1, NEXT_MONTH, False, f"a second county's {NEXT_MONTH} (partial recompute)"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, month, change, what in runs:
+            synced.clear()
+            listed = store.problems_in_sync()
+            took = county_load(store, seed, counties, index, month, Path(tmp), change)
+            scope = "its county's" if listed else "the whole"
+            print(
+                f"{what}: {took:.1f} s, of which the problem list ({scope}) {sum(synced):.1f} s;"
+                f" peak memory so far {peak_mb():,.0f} MB",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("url", nargs="?", default=DEFAULT_URL)
     parser.add_argument("--counties", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--plain-rows", type=int, default=200_000)
+    parser.add_argument("--existing", metavar="URL", help="time the county loads only, there")
     args = parser.parse_args()
+    if args.existing:
+        store = prepare_existing(args.existing)
+        households = store.stats(month=PROVINCE_MONTH)["households"]
+        county_loads(store, args.seed, args.counties, households)
+        print(f"peak memory of the process: {peak_mb():,.0f} MB")
+        store.dispose()
+        return
     fresh_database(args.url)
     store = Store(args.url)
     store.migrate()
@@ -148,34 +244,8 @@ def main() -> None:
         f"{s['households'] + s['indexes']:.1f} s = {plain / (s['households'] + s['indexes']):.1f}x "
         f"(to_sql writes the rows only: no figures, no indexes)"
     )
-    synced: list[float] = []
-    sync = store.sync_problems
-
-    def timed_sync(*a, **k):  # the problem list's share of a load, measured
-        start = time.perf_counter()
-        try:
-            return sync(*a, **k)
-        finally:
-            synced.append(time.perf_counter() - start)
-
-    store.sync_problems = timed_sync
-    runs = [
-        (
-            0,
-            PROVINCE_MONTH,
-            True,
-            f"a corrected file of one county for {PROVINCE_MONTH} "
-            f"(partial recompute, {report.households:,} rows in the month)",
-        ),
-        (0, NEXT_MONTH, False, f"one county's new month ({NEXT_MONTH}, the first county of it)"),
-    ]
-    if args.counties > 1:
-        runs.append((1, NEXT_MONTH, False, f"a second county's {NEXT_MONTH} (partial recompute)"))
-    with tempfile.TemporaryDirectory() as tmp:
-        for index, month, change, what in runs:
-            synced.clear()
-            took = county_load(store, args.seed, args.counties, index, month, Path(tmp), change)
-            print(f"{what}: {took:.1f} s, of which the problem list {sum(synced):.1f} s")
+    sync_first(store, args.url)
+    county_loads(store, args.seed, args.counties, report.households)
     stats = store.stats(month=PROVINCE_MONTH)
     print(
         f"province {stats['unit']['code']}: {stats['households']:,} households, "

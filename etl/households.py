@@ -117,6 +117,8 @@ def load_households(
         report.month = months[0]
     report.unchanged = store.already_loaded("households", sha, report.month)
     with store.write(load=True) as conn:
+        # synced before this load: a sync of the counties it touches keeps the list synced
+        listed = store.problems_in_sync(conn)
         fresh = {
             m: good if len(months) == 1 else good[good["month"] == m]
             for m in months
@@ -128,8 +130,9 @@ def load_households(
         for m in months:
             if m not in fresh:
                 part = good if len(months) == 1 else good[good["month"] == m]
-                before = store.stored_counties(conn, m, list(part["household_id"]))
-                counties[m] = set(part["county_code"].dropna()) | before
+                loading = set(part["county_code"].dropna())
+                before = store.stored_counties(conn, m, list(part["household_id"]), loading)
+                counties[m] = loading | before
 
         def write_rows(sending: Callable[[], None]) -> None:
             # rows of months not loaded before are plain inserts (keys are distinct: checked)
@@ -165,5 +168,7 @@ def load_households(
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )
-        sync_in_load(store, conn)  # the problem list commits with the load, or neither does
+        touched = set(good["county_code"].dropna()).union(*counties.values())
+        # the problem list commits with the load, or neither does
+        sync_in_load(store, conn, touched if listed else None)
     return report

@@ -66,6 +66,7 @@ class ScopedFigures:
         level = dict(zip(units["code"], units["level"], strict=True))
         parent = dict(zip(units["code"], units["parent_code"], strict=True))
         lines_used = policy.as_dict()
+        stamp = policy.fingerprint  # once: a whole month has 10^5 rows
         rows = []
         for code, fig in per_unit.items():
             if code not in level:
@@ -84,7 +85,7 @@ class ScopedFigures:
                     fig["open_by_level"]["red"]["households"],
                     fig["clearance_rate"]["persons"],
                     json.dumps(fig, ensure_ascii=False, sort_keys=True),
-                    policy.fingerprint,
+                    stamp,
                 )
             )
         frame = pd.DataFrame(rows, columns=list(FIGURE_COLUMNS), dtype=object)
@@ -268,17 +269,40 @@ class ScopedFigures:
         )
 
     def stored_counties(
-        self, conn: Connection, month: str, household_ids: Sequence[str]
+        self,
+        conn: Connection,
+        month: str,
+        household_ids: Sequence[str],
+        counties: Collection[str] | None = None,
     ) -> set[str]:
         """The counties the stored rows of these households lie in, in ``month`` (before a
-        load upserts them: a household moved to another county changes both)."""
+        load upserts them: a household moved to another county changes both). ``counties``:
+        the counties of the rows to load; the households stored in them are found through the
+        month's county index and only the others are searched by number (on PostgreSQL a
+        search of a 10-million-row month for 100,000 numbers reads the whole month)."""
         from .records.households import fetch_rows
 
+        wanted = set(household_ids)
+        found: set[str] = set()
+        if counties:
+            rows = fetch_rows(
+                conn,
+                self.is_postgis,
+                "SELECT household_id, county_code FROM households WHERE month = ?",
+                [month],
+                sorted(set(counties)),
+                "county_code",
+            )
+            there = {h for h, _ in rows} & wanted
+            found = {c for h, c in rows if h in there}
+            wanted -= there
+        if not wanted:
+            return found
         rows = fetch_rows(
             conn,
             self.is_postgis,
             "SELECT county_code FROM households WHERE month = ?",
             [month],
-            household_ids,
+            sorted(wanted),
         )
-        return {r[0] for r in rows if r[0] is not None}
+        return found | {r[0] for r in rows if r[0] is not None}

@@ -243,7 +243,7 @@ def test_a_problem_list_sync_failing_half_way_leaves_the_load_and_no_partial_lis
     path = write_csv(tmp_path / "h.csv", county_file(40, 120, 10, 30, grids, others=20))
     listed = []
 
-    def half_way(self, month, hits, token, first_seen=None, conn=None):
+    def half_way(self, month, hits, token, first_seen=None, conn=None, **scope):
         conn.execute(sa.insert(sa.table("problems", *map(sa.column, PROBLEM))), [ROW])
         listed.append(month)
         raise ValueError("a rule failed half way")

@@ -3,7 +3,7 @@ snapshot, as the national system's member-level export gives them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -72,14 +72,24 @@ class MemberRecords:
         conn: Connection | None = None,
         *,
         household_ids: Sequence[str] | None = None,
+        counties: Collection[str] | None = None,
     ) -> pd.DataFrame:
         """household_id and labor_skill of every member row of a month (of ``household_ids``
-        only, when given), for the rules; read through the DB-API cursor."""
+        only, when given; of the month's households of ``counties`` only, when given: joined to
+        them by household, not searched by their numbers), for the rules; read through the
+        DB-API cursor."""
         cols = ["household_id", "labor_skill"]
         select = "SELECT household_id, labor_skill FROM members WHERE month = ?"
+        keys, key_column = household_ids, "household_id"
+        if counties is not None:
+            select = (
+                "SELECT m.household_id, m.labor_skill FROM members m JOIN households h"
+                " ON h.month = m.month AND h.household_id = m.household_id WHERE m.month = ?"
+            )
+            keys, key_column = sorted(set(counties)), "h.county_code"
 
         def read(c: Connection) -> pd.DataFrame:
-            rows = fetch_rows(c, self.is_postgis, select, [month], household_ids)
+            rows = fetch_rows(c, self.is_postgis, select, [month], keys, key_column)
             return pd.DataFrame.from_records(rows, columns=cols)
 
         if conn is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from .. import schema
 from ..checks.catalog import RULES
 from ..model import UPPER_LEVELS, Unit
-from .problems import _SYNCED as SYNCED
+from .problem_sync import _SYNCED as SYNCED
 from .problems import PROBLEMS_REVISION
 
 OPEN = ("new", "confirmed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -55,12 +55,26 @@ class SignalRecords:
             return pd.read_sql(query, c)
 
     def signal_dates(
-        self, conn: Connection, *, household_ids: Sequence[str] | None = None
+        self,
+        conn: Connection,
+        *,
+        household_ids: Sequence[str] | None = None,
+        counties: Collection[str] | None = None,
+        month: str | None = None,
     ) -> pd.DataFrame:
         """household_id and occurred_on of every department warning (of ``household_ids``
-        only, when given), for the rules; dates as the driver gives them."""
+        only, when given; of the households of ``counties`` in ``month`` only, when given:
+        joined to them, not searched by their numbers), for the rules; dates as the driver
+        gives them."""
         select = "SELECT household_id, occurred_on FROM signals WHERE 1 = 1"
-        rows = fetch_rows(conn, self.is_postgis, select, [], household_ids)
+        keys, key_column, args = household_ids, "household_id", []
+        if counties is not None:
+            select = (
+                "SELECT s.household_id, s.occurred_on FROM signals s JOIN households h"
+                " ON h.household_id = s.household_id WHERE h.month = ?"
+            )
+            keys, key_column, args = sorted(set(counties)), "h.county_code", [month]
+        rows = fetch_rows(conn, self.is_postgis, select, args, keys, key_column)
         return pd.DataFrame.from_records(rows, columns=["household_id", "occurred_on"])
 
     def _signals_by_month(self, conn: Connection, months: Sequence[str]) -> dict[str, pd.DataFrame]:
