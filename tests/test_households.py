@@ -231,10 +231,13 @@ def test_postgis_keeps_each_month_in_a_partition_and_agrees_with_sqlite(make_sto
                         "WHERE h.inhparent = 'households'::regclass ORDER BY 1"
                     )
                 ).all()
+            # the key, the (month, grid) index, the identified records by county and by
+            # household (0012, 时效), and the (month, county) and (month, site) indexes made
+            # for each new month (month_writer.index_counties)
             assert [tuple(p) for p in parts] == [
-                ("households_2024_09", 2),  # the key and the (month, grid) index
-                ("households_2024_10", 2),
-                ("households_2024_11", 2),
+                ("households_2024_09", 6),
+                ("households_2024_10", 6),
+                ("households_2024_11", 6),
             ]
     assert stats["postgis"] == stats["sqlite"]
 

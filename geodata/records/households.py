@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from .. import schema
 from ..model import Unit
 from ..rules import regrade
-from .month_writer import MonthWriter, _attach_partition, as_stored
+from .month_writer import MonthWriter, _attach_partition, as_stored, index_counties
 
 
 class HouseholdRecords:
@@ -54,6 +54,7 @@ class HouseholdRecords:
                 raw.execute(
                     f"CREATE TABLE {schema.household_partition(m)} PARTITION OF households FOR VALUES IN ('{m}')"
                 )
+                index_counties(conn, m)  # as a partition attached by ``MonthWriter``
         return self._upsert(
             conn,
             "households",
