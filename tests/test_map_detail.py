@@ -302,3 +302,37 @@ def test_every_query_of_a_province_and_a_county_page_uses_an_index(make_store):
         assert all(re.fullmatch(r"SELECT [\w., ]+\s+FROM \w+\s*", s) for s in scans), scans
     finally:
         app_store.dispose()
+
+
+def test_the_wall_of_a_province_draws_its_level_of_detail(app, monkeypatch):
+    """The wall viewing a province draws its counties (as its page opens), not its grids: the
+    wall of the 100-county province asked for its 100,000 grids (a refused geometry, 404, and
+    callbacks of up to 52 s in the load test)."""
+    from dashboard.pages.wall.content import wall_content
+    from dashboard.pages.wall.parts import legend, map_colours, wall_level
+
+    monkeypatch.setattr(map_detail, "MAX_SHAPES", 50)
+    loaders = get_loaders()
+    province = loaders.unit("15")
+    assert wall_level(loaders, province) == "county"
+    assert wall_level(loaders, loaders.unit("1501")) == "township"
+    assert wall_level(loaders, loaders.unit("150121")) == "grid"  # 40 grids
+    content = wall_content(loaders, province, {}, (1600, 900), full=True)
+    figure = next(v for (_, prop), v in content.items() if prop == "figure")
+    assert figure["data"][0]["locations"] == ["150121", "150122", "150221"]
+    # every geometry URL the wall's map names is served
+    client = app.server.test_client()
+    sources = [figure["data"][0]["geojson"]]
+    sources += [layer.get("source") for layer in figure["layout"]["map"]["layers"]]
+    urls = {u for u in sources if isinstance(u, str) and u.startswith("/geojson/")}
+    assert any("/county/" in u for u in urls) or not isinstance(sources[0], str)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    # the colours of a refresh are those of the same counties; the legend counts counties
+    z, _ = map_colours(loaders, province, MONTH)
+    assert z == figure["data"][0]["z"]
+    counts = [0] * 4
+    for value in z:
+        counts[value] += 1
+    texts = [c.children for c in walk(legend(counts, "county")) if isinstance(c.children, str)]
+    assert any("县" in t for t in texts), texts

@@ -44,6 +44,7 @@ from .parts import (
     trend_columns,
     unit_title,
     wall_cards,
+    wall_level,
     wall_map,
     wall_unit,
     wall_view,
@@ -103,7 +104,7 @@ def wall_content(
     }
     return {
         (MAP, "figure"): map_out,
-        ("wall-legend", "children"): legend(counts),
+        ("wall-legend", "children"): legend(counts, wall_level(loaders, unit)),
         ("wall-cards", "children"): wall_cards(stats, problems),
         ("wall-causes", "children"): causes_bars(stats["by_cause"]),
         ("wall-trend", "children"): trend_columns(loaders.trend(unit.code), month),
@@ -147,7 +148,7 @@ def refresh_result(
         pixels = map_size(size) if size else ctx_size(ctx)
         full = target.code != current or not ctx.get("sig")
         if not full:
-            features = map_base(loaders, target, "grid")["features"]
+            features = map_base(loaders, target, wall_level(loaders, target))["features"]
             full = codes_signature(figures.feature_codes(features)) != ctx.get("sig")
         if (
             trigger == REFRESH

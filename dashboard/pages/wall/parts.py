@@ -16,7 +16,7 @@ from reports import fmt
 from reports.causes import top_causes
 from reports.headline import WALL, headlines, problem_headline
 
-from ... import components, figures
+from ... import components, figures, map_detail
 from ...data import Loaders, get_settings
 from ...geo import outline_source
 from ...maps import map_base
@@ -132,14 +132,17 @@ def wall_view(loaders: Loaders, unit: Unit, size: tuple[int, int]) -> dict[str, 
 def wall_map(
     loaders: Loaders, unit: Unit, month: str, size: tuple[int, int]
 ) -> tuple[dict[str, Any], list[int], str]:
-    """The wall's map: the unit's grids by open risk level, on a dark background.
+    """The wall's map: the unit's grids by open risk level (a province's counties, a city's
+    townships: the level of detail of its page, ``map_detail.default_level``), on a dark
+    background.
 
     Returns the figure, the legend's counts and the signature of its locations.
     """
-    base = map_base(loaders, unit, "grid")
+    level = wall_level(loaders, unit)
+    base = map_base(loaders, unit, level)
     outlines = []
     child = CHILD_LEVEL.get(unit.level)
-    if child and child != "grid":
+    if child and child != level:
         outlines.append(
             figures.outline_layer(outline_source(loaders, child, unit.code), "#c8d3e0", 1.4)
         )
@@ -149,7 +152,7 @@ def wall_map(
     tile_url = get_settings().tile_url
     fig = figures.risk_map_figure(
         base["features"],
-        loaders.level_figures("grid", month, unit.code),
+        loaders.level_figures(level, month, unit.code),
         WALL_MEASURE,
         outlines=outlines,
         labels=base["labels"],
@@ -170,11 +173,18 @@ def wall_map(
     return fig, counts, codes_signature(trace["locations"])
 
 
+def wall_level(loaders: Loaders, unit: Unit) -> str:
+    """The level the wall's map of ``unit`` draws: as its page opens (no map of more than
+    ``map_detail.MAX_SHAPES`` shapes; a province's 100,000 grids would not draw)."""
+    return map_detail.default_level(unit, map_detail.unit_counts(loaders, unit))
+
+
 def map_colours(loaders: Loaders, unit: Unit, month: str) -> tuple[list[int], list[list[str]]]:
-    features = map_base(loaders, unit, "grid")["features"]
+    level = wall_level(loaders, unit)
+    features = map_base(loaders, unit, level)["features"]
     return figures.map_values(
         figures.feature_codes(features),
-        loaders.level_figures("grid", month, unit.code),
+        loaders.level_figures(level, month, unit.code),
         figures.feature_names(features),
         WALL_MEASURE,
     )
@@ -302,8 +312,9 @@ def tour_badge(order: list[str], code: str, tour: bool) -> str:
     return f"轮播 {order.index(code) + 1} / {len(order)}"
 
 
-def legend(counts: list[int]) -> Component:
-    return components.map_legend(WALL_MEASURE, counts, "grid")
+def legend(counts: list[int], level: str = "grid") -> Component:
+    """The colours with the number of ``level`` units of each (the map's level)."""
+    return components.map_legend(WALL_MEASURE, counts, level)
 
 
 def stale_text(ok_at: str | None) -> str:
