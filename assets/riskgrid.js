@@ -8,11 +8,12 @@
  *    placed with map.project() on every move, and a label overlapping a higher-priority one or
  *    an obstacle (layout.meta.obstacles: {lon, lat, r: radius in px}, e.g. site circles) is
  *    hidden.
- * 2. Drill-down in the browser: a click on a unit page's map opens the page named for the
- *    clicked shape in layout.meta.drill (code -> path), with the month of the page shown, and
- *    starts fetching that page's grid geometry (layout.meta.next_geo, a URL with {code}) into
- *    the browser's cache while Dash's router fetches the page: no round trip to find where a
- *    click leads, and the geometry does not wait for the page.
+ * 2. Drill-down geometry fetched at the click: a click on a unit page's map drills down through
+ *    the page's callback (the unit below is drawn in place, by this same map); the shape's
+ *    target is in layout.meta.drill (code -> path), and where it is a unit's page the fetch of
+ *    its grid geometry (layout.meta.next_geo, a URL with {code}) starts at once, into the
+ *    browser's cache, while the callback makes the unit's figure: the geometry does not wait
+ *    for the figure.
  * 3. Maps drawn at their panel's size, their unit fitted to it: a map's dcc.Graph is not
  *    "responsive" (it would redraw the map at every change of the page's layout while it fills
  *    in), so Dash gives Plotly no size and Plotly would draw 700 x 450 px whatever the panel.
@@ -158,6 +159,7 @@
     if (gd.__rgAttached || typeof gd.on !== "function") return;
     gd.__rgAttached = true;
     gd.on("plotly_afterplot", function () { afterPlot(gd); });
+    gd.on("plotly_click", function (event) { prefetchNext(gd, event); });
     if (gd._fullLayout && gd._fullLayout.map) afterPlot(gd);
   }
 
@@ -265,26 +267,17 @@
     });
   }
 
-  function drill(click, ctx, fig) {
-    var noUpdate = window.dash_clientside.no_update;
-    var point = click && click.points && click.points[0];
-    var meta = fig && fig.layout && fig.layout.meta;
+  function prefetchNext(gd, event) {
+    var point = event && event.points && event.points[0];
+    var meta = gd.layout && gd.layout.meta;
     var path = point && meta && meta.drill && meta.drill[point.location];
-    if (!path) return noUpdate;
-    var match = /^\/unit\/([0-9]+)$/.exec(path);
-    if (match && meta.next_geo) {
-      // read to the end: only a complete response is kept in the HTTP cache
-      fetch(meta.next_geo.replace("{code}", match[1]), { credentials: "same-origin" })
-        .then(function (response) { return response.arrayBuffer(); })
-        .catch(function () {});
-    }
-    return path + (ctx && ctx.month ? "?month=" + encodeURIComponent(ctx.month) : "");
+    var match = path && /^\/unit\/([0-9]+)$/.exec(path);
+    if (!match || !meta.next_geo) return;
+    // read to the end: only a complete response is kept in the HTTP cache
+    fetch(meta.next_geo.replace("{code}", match[1]), { credentials: "same-origin" })
+      .then(function (response) { return response.arrayBuffer(); })
+      .catch(function () {});
   }
-
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.riskgrid = Object.assign(window.dash_clientside.riskgrid || {}, {
-    drill: drill,
-  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

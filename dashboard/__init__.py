@@ -29,6 +29,7 @@ from . import (
     pages,
     plotly_bundle,
     responses,
+    routing,
 )
 from .data import LOADERS_KEY, SETTINGS_KEY, STORE_KEY, Loaders
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         title=components.APP_TITLE,
         update_title=None,
+        routing_callback_inputs=routing.ROUTER_INPUTS,  # a page shown in place stays
     )
     # plotly.js is otherwise requested only once the first graph is rendered
     app.index_string = INDEX_STRING.replace(

@@ -270,16 +270,16 @@ def require_login() -> Any:
 def app_layout() -> Any:
     """The app's layout: the shell of the current user. Without one (Dash builds the layout
     once on the first request, which may be the log-in page's) a bare frame with no data."""
-    from dash import dcc, html
+    from dash import html
 
-    from . import components
+    from . import components, page_frame
 
     try:
         loaders = get_loaders()
     except AccessDenied:
         return html.Div(
             [
-                dcc.Location(id=components.NAV_ID, refresh="callback-nav"),
+                *page_frame.nav_parts(),
                 html.Main(dash.page_container, className="rg-main"),
             ],
             className="rg-app",

@@ -72,13 +72,13 @@ def location_props() -> dict[str, str]:
     navigation; {} when neither is known (the Location then reports the address itself)."""
     address = flask.g.get(_G_KEY) if flask.has_request_context() else None
     if address is None:
-        address = _router_address()
+        address = router_address()
     if address is None:
         return {}
     return {"pathname": address[0], "search": address[1]}
 
 
-def _router_address() -> tuple[str, str] | None:
+def router_address() -> tuple[str, str] | None:
     """(path, search) of the router callback's inputs; None outside that callback."""
     try:
         inputs = dash.ctx.inputs

@@ -87,9 +87,9 @@ def map_geometry_urls(loaders: Loaders, unit: Unit) -> list[str]:
 def drill_targets(loaders: Loaders, unit: Unit, level: str) -> dict[str, str]:
     """For the map of ``unit`` showing ``level``: each shape's code -> the page a click on it
     opens (without the month), that of its ancestor one level below ``unit`` (a grid of the
-    county's map opens its township). The map's click is resolved in the browser from this
-    (``layout.meta.drill``, ``assets/riskgrid.js``), with no round trip; the page opened checks
-    the user's area as any address does. Cached per unit and level; read by index
+    county's map opens its township). At a click the browser starts fetching the next unit's
+    geometry from this (``layout.meta.drill``, ``assets/riskgrid.js``) while the page's drill
+    callback (``pages.unit_changes.drilled``) makes its figure, checking the user's area. Cached per unit and level; read by index
     (``Store.child_of_shapes``), not from every unit."""
     child = CHILD_LEVEL.get(unit.level)
 

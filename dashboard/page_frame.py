@@ -18,17 +18,25 @@ from .data import Loaders
 from .links import unit_href
 
 NAV_ID = "rg-nav"  # the app's dcc.Location for navigating from callbacks (map clicks)
+# the address a callback has just shown in place (a drill-down): the router leaves it be
+INPLACE_ID = "rg-inplace"
 APP_TITLE = "防止返贫动态监测网格地图"
 
 
 # ---------------------------------------------------------------------- shell
+def nav_parts() -> list[Any]:
+    """In every frame: the app's Location for callbacks and the store of the address shown in
+    place (``routing.shown_in_place``)."""
+    return [dcc.Location(id=NAV_ID, refresh="callback-nav"), dcc.Store(id=INPLACE_ID)]
+
+
 def shell(loaders: Loaders) -> html.Div:
     """The frame of every page: title bar with navigation and the demo label, then the page."""
     demo = loaders.is_demo()
     as_of = loaders.data_as_of()
     return html.Div(
         [
-            dcc.Location(id=NAV_ID, refresh="callback-nav"),
+            *nav_parts(),
             html.Header(
                 [
                     dcc.Link(APP_TITLE, href="/", className="rg-brand"),
@@ -172,18 +180,27 @@ def briefing_buttons() -> html.Div:
     )
 
 
-def page_header(title: str, subtitle: str, crumbs: Any, month_control: Any = None) -> html.Div:
-    """A page's header: breadcrumb and title (with a subtitle) beside its month control."""
+def page_header(
+    title: str, subtitle: str, crumbs: Any, month_control: Any = None, title_id: str | None = None
+) -> html.Div:
+    """A page's header: breadcrumb and title (with a subtitle) beside its month control;
+    ``title_id``: the id of the title (a page that changes it in place)."""
+    heading = title_parts(title, subtitle)
     return html.Div(
         [
             html.Div(
-                [crumbs, html.H1([title, html.Small(subtitle, className="rg-subtitle")])],
+                [crumbs, html.H1(heading, id=title_id) if title_id else html.H1(heading)],
                 className="rg-header-text",
             ),
             month_control,
         ],
         className="rg-page-header",
     )
+
+
+def title_parts(title: str, subtitle: str) -> list[Any]:
+    """The children of a page's title: its name and a subtitle."""
+    return [title, html.Small(subtitle, className="rg-subtitle")]
 
 
 def child_level_label(level: str, children: Sequence[Any] = ()) -> str | None:

@@ -8,9 +8,11 @@ the page's context store to an address (None: stay), which reads nothing but the
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import dash
 from dash import Input, Output, State
@@ -21,7 +23,7 @@ from geodata.model import Unit
 
 from . import initial_page
 from .data import get_loaders
-from .page_frame import NAV_ID
+from .page_frame import INPLACE_ID, NAV_ID
 
 SITE_TITLE = "防返贫动态监测"  # after the page's own name in the browser's title
 
@@ -52,8 +54,50 @@ def register_page(
         path=path,
         path_template=path_template,
         title=f"{title} · {SITE_TITLE}" if name is None else named_title(title, name),
-        layout=layout,
+        layout=unless_shown_in_place(layout),
         **options,
+    )
+
+
+# ---------------------------------------------------------------------- shown in place
+# A drill-down from a unit's map to the unit below changes the page in place (its map is
+# patched, not made anew: a new map costs most of a drill's time) and then sets the address,
+# for the history, a bookmark and Back. Setting the address calls Dash's router, which would
+# render the whole page again; ``in_place(href)`` (an output of the drill into INPLACE_ID, one
+# of the router's inputs: ``ROUTER_INPUTS``) tells it the address is shown already, and the
+# router then only sets the title. Its next run, whatever the address, clears the store.
+ROUTER_INPUTS = {"inplace": State(INPLACE_ID, "data")}  # Dash(routing_callback_inputs=...)
+
+
+def in_place(href: str) -> dict[str, str]:
+    """The INPLACE_ID store's value for a page shown in place at ``href`` (path and query)."""
+    parts = urlsplit(href)
+    return {"path": parts.path or "/", "search": f"?{parts.query}" if parts.query else ""}
+
+
+def unless_shown_in_place(layout: Callable[..., Any]) -> Callable[..., Any]:
+    """A page's layout function for the router: ``no_update`` (the page stays as it is) when
+    the router's address is the one a callback has just shown in place."""
+
+    @functools.wraps(layout)
+    def page(*args: Any, inplace: dict[str, str] | None = None, **variables: Any) -> Any:
+        if inplace and initial_page.router_address() == (
+            inplace.get("path"),
+            inplace.get("search", ""),
+        ):
+            return dash.no_update
+        return layout(*args, **variables)
+
+    return page
+
+
+def register_in_place(app: dash.Dash) -> None:
+    """Clear the shown-in-place store after each run of the router (its title output)."""
+    app.clientside_callback(
+        "function () { return null; }",
+        Output(INPLACE_ID, "data", allow_duplicate=True),
+        Input(initial_page.STORE_ID, "data"),
+        prevent_initial_call=True,
     )
 
 

@@ -45,7 +45,7 @@ def unit_map(
         line_width=0.3 if (unit.level, level) == ("county", "grid") else 0.6,  # 973 small grids
         geojson=base["geojson"],
     )
-    # a click drills down in the browser; the next page's grids are fetched as it opens
+    # where a click leads: the browser fetches the next unit's grids at the click
     fig["layout"]["meta"]["drill"] = drill_targets(loaders, unit, level)
     fig["layout"]["meta"]["next_geo"] = next_geometry(loaders, unit)
     return fig, measures.class_counts(fig["data"][0]["z"], how)

@@ -274,7 +274,7 @@ def router_body(pathname: str, search: str = "") -> dict[str, Any]:
             {"id": "_pages_location", "property": "pathname", "value": pathname},
             {"id": "_pages_location", "property": "search", "value": search},
         ],
-        "state": [],
+        "state": [{"id": "rg-inplace", "property": "data", "value": None}],
         "changedPropIds": ["_pages_location.pathname"],
     }
 

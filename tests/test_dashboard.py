@@ -289,9 +289,15 @@ def test_month_change_rewrites_url_cards_and_breadcrumb(small):
     app, store = small
     township = store.children(store.default_unit().code)[0]
     first, last = store.months()[0], store.months()[-1]
-    out = unit.month_changed(township.code, first, f"?month={last}", last, "unit-month")
-    search, dropdown, ctx, crumbs, new_cards, details = out
+    out = unit.month_changed(
+        township.code, first, f"?month={last}", last, "unit-month", "grid", "risk"
+    )
+    search, dropdown, ctx, crumbs, new_cards, details, patch, legend, view = out
     assert search == f"?month={first}"
+    # the map is patched with the month's colours by the same callback (not a second one)
+    expected = unit.map_update(township.code, "grid", "risk", first, full=False)[0]
+    assert isinstance(patch, Patch) and patch.to_plotly_json() == expected.to_plotly_json()
+    assert view == {"code": township.code, "level": "grid", "measure": "risk", "month": first}
     assert ctx == {"code": township.code, "month": first}
     assert cards(new_cards) == {
         **cards(new_cards),
@@ -299,10 +305,14 @@ def test_month_change_rewrites_url_cards_and_breadcrumb(small):
     }
     assert all(f"month={first}" in c.href for c in walk(crumbs) if getattr(c, "href", None))
     # Back/Forward: the URL changed, the dropdown follows; the URL is not written again
-    out = unit.month_changed(township.code, last, f"?month={first}", last, "unit-url")
+    out = unit.month_changed(
+        township.code, last, f"?month={first}", last, "unit-url", "grid", "risk"
+    )
     assert out[0] is dash.no_update and out[1] == first and out[2]["month"] == first
     # the month shown already: nothing to do
-    out = unit.month_changed(township.code, last, f"?month={last}", last, "unit-month")
+    out = unit.month_changed(
+        township.code, last, f"?month={last}", last, "unit-month", "grid", "risk"
+    )
     assert all(x is dash.no_update for x in out)
 
 
@@ -341,6 +351,7 @@ def test_grid_page_lists_the_households_with_department_warnings(small):
     assert texts(by_id(page, "grid-show-warned")) == [f"部门预警（{len(per_household):,} 户）"]
     assert store.stats(code, month)["warnings"]["households"] == len(per_household)
     assert cards(page)["warned_households"] == f"{len(per_household):,} 户"
+
     # every view has the column; an unknown view shows the monitored households
     def listed(show):
         table = by_id(grid.grid_layout(code, month, show), "rg-households")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from riskgrid.settings import Settings
 from tests import test_dashboard_support as support
 from tests.browser_support import chromium, serving
 
+RESULTS = Path(__file__).resolve().parents[1] / "test-results"
 DRAWN = "#map .js-plotly-plot[data-drawn='1']"
 # every afterplot of the unit page's map, with the time (the page's own hook, set before load)
 AFTERPLOTS = r"""
@@ -65,6 +67,8 @@ def place(small_demo_db: str) -> dict[str, str]:
         "village": store.unit(grid).village_code,
         "month": store.latest_month(),
     }
+    found["township_name"] = store.unit(township).name
+    found["village_name"] = store.unit(found["village"]).name
     store.dispose()
     return found
 
@@ -178,10 +182,24 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
                      return gd && gd.data && gd.data.length > 0; })"""
             )
 
-            # a click on a grid of the township opens its village, resolved in the
-            # browser: the router's request, the next map's geometry, no server round trip
-            # to learn where the click leads
+            # a click on a grid of the township opens its village in place: one callback
+            # answers the village's parts, the same map (its graph and its MapLibre map) draws
+            # them, the address follows, and the router it calls leaves the page as it is
             requests.clear()
+            responses: list[tuple[str, str]] = []
+            page.on(
+                "response",
+                lambda r: (
+                    responses.append((r.request.post_data or "", r.text()))
+                    if r.request.method == "POST"
+                    else None
+                ),
+            )
+            page.evaluate(
+                """() => { const gd = document.querySelector('#map .js-plotly-plot');
+                  gd.__rgMark = 'township';
+                  window.__rgMapBefore = gd._fullLayout.map._subplot.map; }"""
+            )
             page.evaluate(
                 """(code) => { const gd = document.querySelector('#map .js-plotly-plot');
                   const i = gd.data[0].locations.indexOf(code);
@@ -190,18 +208,52 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
                 place["grid"],
             )
             target = place["village"]
-            page.wait_for_selector(f"[data-unit='{target}'] {DRAWN}")
+            page.wait_for_selector(f"#unit-page[data-unit='{target}'] {DRAWN}")
             page.wait_for_load_state("networkidle")
+            page.wait_for_function("(n) => document.title.startsWith(n)", arg=place["village_name"])
             assert page.evaluate("location.pathname") == f"/unit/{target}"
+            assert page.evaluate(
+                """() => { const gd = document.querySelector('#map .js-plotly-plot');
+                  return gd.__rgMark === 'township'
+                    && gd._fullLayout.map._subplot.map === window.__rgMapBefore; }"""
+            ), "the map was made anew"
+            assert page.text_content("#unit-title").startswith(place["village_name"])
+            assert page.get_attribute("#unit-page", "data-month") == place["month"]
             outputs = [
                 json.loads(body)["output"]
                 for m, url, body in requests
                 if m == "POST" and urlsplit(url).path == "/_dash-update-component"
             ]
-            assert any("_pages_content" in o for o in outputs), outputs
-            assert not any("rg-nav" in o for o in outputs), outputs
+            # the drill, then the router (the title only); the page's own Location may report
+            # the ?month= the address gained, which changes nothing: no other map drawing
+            assert "unit-title.children" in outputs[0] and "rg-nav.href" in outputs[0]
+            assert [o for o in outputs if "_pages_content" in o] == [outputs[1]], outputs
+            drawn_by = [
+                json.loads(body)["output"]
+                for body, text in responses
+                if "map" in (json.loads(text or "{}").get("response") or {})
+            ]
+            assert drawn_by == [outputs[0]], drawn_by
+            assert len(outputs) <= 3, outputs
+            assert page.evaluate("window.__afterplots.length") == 2  # the township, the village
+            router_answer = json.loads(
+                next(text for body, text in responses if "_pages_content" in body)
+            )["response"]
+            assert "_pages_content" not in router_answer
+            assert router_answer["_pages_store"]["data"]["title"].startswith(place["village_name"])
             fetched = [urlsplit(u).path for m, u, _ in requests if m == "GET"]
-            assert f"/geojson/grid/{target}.json" in fetched
+            assert fetched.count(f"/geojson/grid/{target}.json") >= 1
+            RESULTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(RESULTS / "drill-in-place.png"))
+
+            # Back: the township again, through the router (a page of its own)
+            page.go_back()
+            page.wait_for_selector(f"#unit-page[data-unit='{township}'] {DRAWN}")
+            assert page.evaluate("location.pathname") == f"/unit/{township}"
+            assert page.text_content("#unit-title").startswith(place["township_name"])
+            # and the village by a link (the breadcrumb's store is clear: a router page)
+            page.goto(f"{base}/unit/{township}")
+            page.wait_for_selector(f"#unit-page[data-unit='{township}'] {DRAWN}")
         finally:
             context.close()
 

@@ -2,9 +2,10 @@
 
 ``/unit/<code>?month=YYYY-MM``; the county's page is also ``/`` (see ``overview``). The map shows
 the units of one level inside this unit (grids by default) coloured by a measure, with the
-outlines and names of the child units drawn over them. Clicking a shape drills down one level.
+outlines and names of the child units drawn over them. Clicking a shape drills down one level:
+to the unit below in place (the same map draws it: ``unit_changes.drilled``), to a grid's page.
 Changing the month or the measure patches the map (``map_figures.map_patch``); only changing the
-level shown sends new geometry.
+level shown sends new geometry. The parts of the page are ``unit_parts``.
 """
 
 from __future__ import annotations
@@ -12,36 +13,31 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import NotFound
 
-from geodata.model import CHILD_LEVEL, UPPER_LEVELS, Unit
+from geodata.model import Unit
 
 from .. import (
-    cards,
-    chart_figures,
     initial_page,
-    links,
-    map_detail,
     measures,
     messages,
     page_cache,
     page_frame,
     panels,
     routing,
-    tables,
 )
 from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
 from ..maps import map_geometry_urls
-from ..problem_panel import problems_panel
-from ..timeliness_panel import timeliness_omitted, timeliness_panel
 from ..unit_map import map_update, unit_map
 from . import grid as grid_page
+from .unit_changes import drill_href, drilled, map_changed, month_changed
+from .unit_parts import PART_IDS, URL_ID, map_view, radio_control, unit_parts
 
-URL_ID = "unit-url"
+__all__ = ["drill_href", "map_update", "month_changed", "unit_layout", "unit_map", "unit_page"]
 
 
 @messages.refuse_denied
@@ -72,124 +68,6 @@ def preload(code: str | None = None, **_: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------------- plain functions
-def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
-    """Where a click on the map of unit ``code`` leads: the clicked unit's ancestor one level
-    below ``code`` (a township from the county's grid map), or None."""
-    if not clicked:
-        return None
-    loaders = get_loaders()
-    unit, target = loaders.unit(code), loaders.unit(clicked)
-    if unit is None or target is None or unit.level not in CHILD_LEVEL:
-        return None
-    child = CHILD_LEVEL[unit.level]
-    if target.level != child:
-        ancestor = getattr(target, f"{child}_code", None)
-        target = loaders.unit(ancestor) if ancestor else None
-    if target is None or getattr(target, f"{unit.level}_code", None) != unit.code:
-        return None
-    return links.unit_href(target, month)
-
-
-def details(loaders: Loaders, unit: Unit, month: str) -> list[Component]:
-    """Charts (causes, categories, trend) and the ranking of child units."""
-    stats = loaders.stats(unit.code, month)  # checks the unit against the user's area first
-    child = CHILD_LEVEL[unit.level]
-    # the charts depend only on the unit, month and data version: built once, then reused
-    charts = loaders.memo(
-        "charts",
-        (unit.code, month),
-        lambda: {
-            "causes": chart_figures.causes_figure(stats["by_cause"]),
-            "categories": chart_figures.categories_figure(stats["by_category"]),
-            "trend": chart_figures.trend_figure(loaders.trend(unit.code), month),
-        },
-    )
-    return [
-        html.Div(
-            [
-                panels.chart_panel("风险类型（监测户，可多选）", charts["causes"], "chart-causes"),
-                panels.chart_panel("监测对象类别", charts["categories"], "chart-categories"),
-                panels.chart_panel("逐月趋势（人）", charts["trend"], "chart-trend"),
-            ],
-            className="rg-charts",
-        ),
-        tables.ranking_table(loaders.children_stats(unit.code, month), month, child),
-        *unassigned_note(unit, stats),
-        html.Div(
-            [
-                problems_panel(
-                    loaders.problem_counts(unit.code),
-                    unit.code if loaders.sees_households else None,
-                    month=month,
-                ),
-                timeliness_part(loaders, unit, month),
-            ],
-            className="rg-problem-row",
-        ),
-    ]
-
-
-def timeliness_part(loaders: Loaders, unit: Unit, month: str) -> Component:
-    """时效 of a county and the units below it; above the county (a province, a city) it needs
-    every household of the counties in it, too costly for a page: a hint to open a county."""
-    if unit.level in UPPER_LEVELS:
-        return timeliness_omitted()
-    return timeliness_panel(loaders.timeliness(unit.code, month))
-
-
-def unassigned_note(unit: Unit, stats: dict[str, Any]) -> list[Component]:
-    """Below a village's grid ranking: its households in no grid (未分配网格) and their count;
-    nothing when every household has a grid."""
-    alone = stats.get("unassigned") or {"households": 0, "persons": 0}
-    if unit.level != "village" or not alone["households"]:
-        return []
-    return [
-        html.P(
-            f"未分配网格：{alone['households']:,} 户，{alone['persons']:,} 人"
-            "（计入本村，不在任何网格）",
-            id="unit-unassigned",
-            className="rg-hint",
-            **{"data-households": str(alone["households"])},
-        )
-    ]
-
-
-def level_hint(levels: list[map_detail.LevelChoice]) -> list[Component]:
-    """Below the map: why a level of the selector is disabled and where to see it."""
-    hints = [c.hint for c in levels if not c.allowed and c.hint]
-    if not hints:
-        return []
-    return [
-        html.P(
-            "；".join(hints) + "。",
-            id="unit-level-hint",
-            className="rg-hint rg-level-hint",
-            **{"data-refused": ",".join(c.level for c in levels if not c.allowed)},
-        )
-    ]
-
-
-def header_parts(loaders: Loaders, unit: Unit, month: str) -> Component:
-    """The breadcrumb of the unit's page (replaced when the month changes)."""
-    return page_frame.breadcrumb(loaders.lineage(unit.code), month)
-
-
-def radio_control(
-    label: str, component_id: str, options: list[dict[str, str]], value: str, **props: Any
-) -> html.Div:
-    """A labelled row of radio buttons above the map; ``props``: more of the row's (its style)."""
-    return html.Div(
-        [
-            html.Span(label, className="rg-control-label"),
-            dcc.RadioItems(
-                id=component_id, options=options, value=value, inline=True, className="rg-radio"
-            ),
-        ],
-        className="rg-control",
-        **props,
-    )
-
-
 def unit_layout(code: str | None, month: str | None) -> Component:
     """The page of a unit (the user's home unit, the default county for admin, when ``code`` is
     None) in a snapshot month. ``AccessDenied`` for a unit outside the user's area."""
@@ -218,19 +96,16 @@ def unit_layout(code: str | None, month: str | None) -> Component:
 def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
     """The page of a unit above the grids in a snapshot month (built once per data version
     and scope: ``page_cache``)."""
-    stats = loaders.stats(unit.code, month)
-    shapes = map_detail.unit_counts(loaders, unit)
-    levels = map_detail.choices(unit, shapes)
-    level = map_detail.default_level(unit, shapes)
-    fig, counts = unit_map(loaders, unit, level, "risk", month)
+    parts = unit_parts(loaders, unit, month)
     controls = html.Div(
         [
             radio_control(
                 "显示",
                 "unit-level",
-                map_detail.level_options(levels),
-                level,
-                style={} if len(levels) > 1 else {"display": "none"},
+                parts["unit-level"],
+                parts["level"],
+                id="unit-level-row",
+                style=parts["unit-level-row"],
             ),
             radio_control(
                 "着色",
@@ -245,70 +120,38 @@ def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
         controls,
         html.Div(
             [
-                panels.map_graph("map", fig),
-                html.Div(
-                    cards.map_legend(measures.RISK_MEASURE, counts, level),
-                    id="map-legend",
-                    className="rg-legend-box",
-                ),
+                panels.map_graph("map", parts["map"]),
+                html.Div(parts["map-legend"], id="map-legend", className="rg-legend-box"),
             ],
             className="rg-map-wrap",
         ),
-        html.P(
-            f"点击地图上的{page_frame.child_level_label(unit.level, loaders.children_stats(unit.code, month))}"
-            "或排名表中的名称，进入下一级。",
-            className="rg-hint",
-        ),
-        *level_hint(levels),
+        html.Div(parts["unit-map-notes"], id="unit-map-notes"),
     ]
+    header = page_frame.page_header(
+        unit.name,
+        f"{unit.level_label} · {unit.code}",
+        html.Div(parts["unit-crumbs"], id="unit-crumbs"),
+        html.Div(
+            [
+                page_frame.month_dropdown("unit-month", loaders.months(), month),
+                page_frame.briefing_buttons(),
+            ],
+            className="rg-header-controls",
+        ),
+        title_id="unit-title",
+    )
     return html.Div(
         [
             dcc.Location(id=URL_ID, refresh=False, **initial_page.location_props()),
             dcc.Store(id="unit-ctx", data={"code": unit.code, "month": month}),
-            page_frame.page_header(
-                unit.name,
-                f"{unit.level_label} · {unit.code}",
-                html.Div(header_parts(loaders, unit, month), id="unit-crumbs"),
-                html.Div(
-                    [
-                        page_frame.month_dropdown("unit-month", loaders.months(), month),
-                        page_frame.briefing_buttons(),
-                    ],
-                    className="rg-header-controls",
-                ),
-            ),
-            panels.map_and_cards(map_part, cards.stat_cards(stats), cards_id="unit-cards"),
-            html.Div(details(loaders, unit, month), id="unit-details"),
+            dcc.Store(id="unit-map-view", data=map_view(unit.code, parts["level"], "risk", month)),
+            header,
+            panels.map_and_cards(map_part, parts["unit-cards"], cards_id="unit-cards"),
+            html.Div(parts["unit-details"], id="unit-details"),
         ],
+        id="unit-page",
         className="rg-page rg-unit-page",
         **{"data-unit": unit.code, "data-month": month},
-    )
-
-
-def month_changed(
-    code: str, dropdown_month: str | None, search: str | None, shown_month: str, trigger: str | None
-) -> tuple[Any, ...]:
-    """Outputs of a month change: from the dropdown, or from Back/Forward changing ``?month=``.
-
-    Returns (url search, dropdown value, context, breadcrumb, cards, details), ``no_update``
-    where nothing changes. Only a choice in the dropdown writes the URL (a new history entry).
-    """
-    loaders = get_loaders()
-    unit = loaders.unit(code)
-    if unit is None:
-        raise PreventUpdate
-    month, new_search, dropdown = links.month_choice(
-        loaders, dropdown_month, search, shown_month, trigger == URL_ID
-    )
-    if month == shown_month:
-        return (new_search, dropdown, *[dash.no_update] * 4)
-    return (
-        new_search,
-        dropdown,
-        {"code": unit.code, "month": month},
-        header_parts(loaders, unit, month),
-        cards.stat_cards(loaders.stats(unit.code, month)),
-        details(loaders, unit, month),
     )
 
 
@@ -361,33 +204,56 @@ def register_callbacks(app: dash.Dash) -> None:
         Output("unit-crumbs", "children"),
         Output("unit-cards", "children"),
         Output("unit-details", "children"),
+        Output("map", "figure", allow_duplicate=True),
+        Output("map-legend", "children", allow_duplicate=True),
+        Output("unit-map-view", "data", allow_duplicate=True),
         Input("unit-month", "value"),
         Input(URL_ID, "search"),
         State("unit-ctx", "data"),
+        State("unit-level", "value"),
+        State("unit-measure", "value"),
         prevent_initial_call=True,
     )
-    def _on_month(month: str, search: str, ctx: dict[str, str]) -> tuple[Any, ...]:
+    def _on_month(
+        month: str, search: str, ctx: dict[str, str], level: str, measure: str
+    ) -> tuple[Any, ...]:
         ctx = checked_ctx(ctx, "code", "month")
-        return month_changed(ctx["code"], month, search, ctx["month"], dash.ctx.triggered_id)
+        return month_changed(
+            ctx["code"], month, search, ctx["month"], dash.ctx.triggered_id, level, measure
+        )
 
     @app.callback(
         Output("map", "figure"),
         Output("map-legend", "children"),
+        Output("unit-map-view", "data"),
         Input("unit-level", "value"),
         Input("unit-measure", "value"),
-        Input("unit-ctx", "data"),
+        State("unit-ctx", "data"),
+        State("unit-map-view", "data"),
         prevent_initial_call=True,
     )
-    def _on_map(level: str, measure: str, ctx: dict[str, str]) -> tuple[Any, Component]:
+    def _on_map(
+        level: str, measure: str, ctx: dict[str, str], shown: dict[str, str] | None
+    ) -> tuple[Any, ...]:
         ctx = checked_ctx(ctx, "code", "month")
-        full = dash.ctx.triggered_id == "unit-level"
-        return map_update(ctx["code"], level, measure, ctx["month"], full=full)
+        return map_changed(ctx["code"], level, measure, ctx["month"], shown)
 
-    app.clientside_callback(  # a click opens the next level down (assets/riskgrid.js)
-        ClientsideFunction("riskgrid", "drill"),
+    @app.callback(
         Output(page_frame.NAV_ID, "href", allow_duplicate=True),
+        Output(page_frame.INPLACE_ID, "data", allow_duplicate=True),
+        Output("unit-ctx", "data", allow_duplicate=True),
+        Output("unit-map-view", "data", allow_duplicate=True),
+        Output("unit-page", "data-unit"),
+        Output("unit-page", "data-month"),
+        Output("unit-level", "value"),
+        *(Output(i, p, allow_duplicate=True) for i, p in PART_IDS),
         Input("map", "clickData"),
         State("unit-ctx", "data"),
-        State("map", "figure"),
+        State("unit-level", "value"),
+        State("unit-measure", "value"),
         prevent_initial_call=True,
     )
+    def _on_drill(click: Any, ctx: dict[str, str], level: str, measure: str) -> tuple[Any, ...]:
+        ctx = checked_ctx(ctx, "code", "month")
+        point = routing.clicked_point(click)
+        return drilled(ctx["code"], point.get("location"), ctx["month"], level, measure)
