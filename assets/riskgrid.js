@@ -23,7 +23,11 @@
  *    window resizes the maps and fits them again.
  * 4. "Map drawn" signal: after Plotly's plotly_afterplot, MapLibre's idle and dcc.Graph's event
  *    binding, the graph div gets data-drawn="1" and data-drawn-at (ms since navigation start),
- *    for tests and timings.
+ *    for tests and timings, and the app's store rg-map-drawn is set (dash_clientside.set_props).
+ * 5. What waits for the map: a unit page's details (charts, ranking, problems, 时效) come in
+ *    its store unit-details-later and are rendered, by the client-side callback showLater, once
+ *    rg-map-drawn is set: rendered with the map they held it back. A page whose map does not
+ *    draw (no WebGL, say) shows them after LATER_MS anyway.
  */
 (function () {
   "use strict";
@@ -125,6 +129,32 @@
     gd.dataset.drawnAt = String(Math.round(performance.now()));
     var trace = gd.data && gd.data[0];
     gd.dataset.locations = String(trace && trace.locations ? trace.locations.length : 0);
+    mapDrawn();
+  }
+
+  // ------------------------------------------------------------ what waits for the map
+  var LATER_MS = 3000;
+  var laterTimer = null;
+
+  function mapDrawn() {
+    window.clearTimeout(laterTimer);
+    laterTimer = null;
+    var dc = window.dash_clientside;
+    if (dc && typeof dc.set_props === "function") {
+      dc.set_props("rg-map-drawn", { data: Math.round(performance.now()) });
+    }
+  }
+
+  function waitLater() {
+    if (laterTimer === null && document.querySelector(".rg-later")) {
+      laterTimer = window.setTimeout(mapDrawn, LATER_MS);
+    }
+  }
+
+  function showLater(drawn, later) {
+    var noUpdate = window.dash_clientside.no_update;
+    if (later === null || later === undefined) return [noUpdate, noUpdate, noUpdate];
+    return [later, "", null];
   }
 
   function afterPlot(gd) {
@@ -166,6 +196,7 @@
   function scan() {
     var graphs = document.querySelectorAll(".rg-map .js-plotly-plot");
     for (var i = 0; i < graphs.length; i += 1) attach(graphs[i]);
+    waitLater();
   }
 
   // ------------------------------------------------------------ size and fit
@@ -217,6 +248,7 @@
       var onMap = node && node.closest && node.closest(".rg-map");
       if (onMap && fig && fig.layout && !Array.isArray(fig)) {
         args[1] = Object.assign({}, fig, { layout: sized(node, fig.layout) });
+        if (node.dataset.drawn === "1") node.dataset.drawn = "0";  // until this one is drawn
       }
       return react.apply(this, args);
     };
@@ -278,6 +310,11 @@
       .then(function (response) { return response.arrayBuffer(); })
       .catch(function () {});
   }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.riskgrid = Object.assign(window.dash_clientside.riskgrid || {}, {
+    showLater: showLater,
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

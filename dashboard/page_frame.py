@@ -20,14 +20,20 @@ from .links import unit_href
 NAV_ID = "rg-nav"  # the app's dcc.Location for navigating from callbacks (map clicks)
 # the address a callback has just shown in place (a drill-down): the router leaves it be
 INPLACE_ID = "rg-inplace"
+# set by assets/riskgrid.js when a page's map is drawn: what waits for the map renders then
+MAP_DRAWN_ID = "rg-map-drawn"
 APP_TITLE = "防止返贫动态监测网格地图"
 
 
 # ---------------------------------------------------------------------- shell
 def nav_parts() -> list[Any]:
-    """In every frame: the app's Location for callbacks and the store of the address shown in
-    place (``routing.shown_in_place``)."""
-    return [dcc.Location(id=NAV_ID, refresh="callback-nav"), dcc.Store(id=INPLACE_ID)]
+    """In every frame: the app's Location for callbacks, the store of the address shown in
+    place (``routing.unless_shown_in_place``) and the map-drawn signal (``MAP_DRAWN_ID``)."""
+    return [
+        dcc.Location(id=NAV_ID, refresh="callback-nav"),
+        dcc.Store(id=INPLACE_ID),
+        dcc.Store(id=MAP_DRAWN_ID),
+    ]
 
 
 def shell(loaders: Loaders) -> html.Div:

@@ -292,12 +292,13 @@ def test_month_change_rewrites_url_cards_and_breadcrumb(small):
     out = unit.month_changed(
         township.code, first, f"?month={last}", last, "unit-month", "grid", "risk"
     )
-    search, dropdown, ctx, crumbs, new_cards, details, patch, legend, view = out
+    search, dropdown, ctx, crumbs, new_cards, details, box, patch, legend, view = out
     assert search == f"?month={first}"
     # the map is patched with the month's colours by the same callback (not a second one)
     expected = unit.map_update(township.code, "grid", "risk", first, full=False)[0]
     assert isinstance(patch, Patch) and patch.to_plotly_json() == expected.to_plotly_json()
     assert view == {"code": township.code, "level": "grid", "measure": "risk", "month": first}
+    assert box == "rg-later rg-stale"  # the details shown once the patched map is drawn
     assert ctx == {"code": township.code, "month": first}
     assert cards(new_cards) == {
         **cards(new_cards),

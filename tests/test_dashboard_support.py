@@ -187,6 +187,8 @@ def walk(component: Any) -> Iterator[Any]:
         return
     yield component
     yield from walk(getattr(component, "children", None))
+    if getattr(component, "id", None) == "unit-details-later":  # rendered once the map is
+        yield from walk(getattr(component, "data", None))  # drawn: the page's details
 
 
 def props(component: Any) -> dict[str, Any]:

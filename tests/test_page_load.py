@@ -20,7 +20,7 @@ from dashboard import create_app
 from geodata import Store
 from riskgrid.settings import Settings
 from tests import test_dashboard_support as support
-from tests.browser_support import chromium, serving
+from tests.browser_support import ARGS, CHROMIUM, chromium, serving
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
 DRAWN = "#map .js-plotly-plot[data-drawn='1']"
@@ -28,6 +28,16 @@ DRAWN = "#map .js-plotly-plot[data-drawn='1']"
 AFTERPLOTS = r"""
 (() => {
   window.__afterplots = [];
+  window.__detailsAt = null;  // when the details were last rendered (they follow the map)
+  new MutationObserver(() => {
+    const box = document.getElementById('unit-details');
+    if (box && !box.classList.contains('rg-later') && box.querySelector('table')) {
+      if (box.__shown !== box.firstChild) {
+        box.__shown = box.firstChild;
+        window.__detailsAt = performance.now();
+      }
+    }
+  }).observe(document, { childList: true, subtree: true, attributes: true });
   new MutationObserver(() => {
     const gd = document.querySelector('#map .js-plotly-plot');
     if (gd && !gd.__counted && typeof gd.on === 'function') {
@@ -68,7 +78,11 @@ def place(small_demo_db: str) -> dict[str, str]:
         "month": store.latest_month(),
     }
     found["township_name"] = store.unit(township).name
+    found["grid_name"] = store.unit(grid).name
     found["village_name"] = store.unit(found["village"]).name
+    found["other_village"] = next(
+        u.name for u in store.children(township) if u.code != found["village"]
+    )
     store.dispose()
     return found
 
@@ -243,6 +257,14 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
             assert router_answer["_pages_store"]["data"]["title"].startswith(place["village_name"])
             fetched = [urlsplit(u).path for m, u, _ in requests if m == "GET"]
             assert fetched.count(f"/geojson/grid/{target}.json") >= 1
+            # the details follow the drawn map: the village's ranking (its grids), not dimmed
+            page.wait_for_selector("#unit-details:not(.rg-later) table")
+            ranked = page.text_content("#unit-details table")
+            assert place["grid_name"] in ranked and place["other_village"] not in ranked
+            assert page.evaluate(
+                """() => Number(document.querySelector('#map .js-plotly-plot').dataset.drawnAt)
+                   <= window.__detailsAt""",
+            )
             RESULTS.mkdir(exist_ok=True)
             page.screenshot(path=str(RESULTS / "drill-in-place.png"))
 
@@ -256,6 +278,25 @@ def test_a_page_opened_by_address_draws_its_map_once_with_no_callback(
             page.wait_for_selector(f"#unit-page[data-unit='{township}'] {DRAWN}")
         finally:
             context.close()
+
+
+def test_without_webgl_the_details_still_come(browser: Any, app: Any, place: dict) -> None:
+    """The details wait for the map; a PC whose browser cannot draw it (no WebGL) still gets
+    them, after riskgrid.js's LATER_MS."""
+    no_gl = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*ARGS, "--disable-webgl", "--disable-3d-apis"]
+    )
+    with serving(app) as base:
+        context = no_gl.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/unit/{place['township']}")
+            page.wait_for_selector("#unit-details:not(.rg-later) table", timeout=30_000)
+            assert place["other_village"] in page.text_content("#unit-details table")
+            assert page.query_selector(DRAWN) is None  # the map did not draw
+        finally:
+            context.close()
+            no_gl.close()
 
 
 def test_charts_are_plotly_figures_written_as_plain_json(small_demo_db: str) -> None:

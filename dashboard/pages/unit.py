@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import NotFound
@@ -35,7 +35,15 @@ from ..maps import map_geometry_urls
 from ..unit_map import map_update, unit_map
 from . import grid as grid_page
 from .unit_changes import drill_href, drilled, map_changed, month_changed
-from .unit_parts import PART_IDS, URL_ID, map_view, radio_control, unit_parts
+from .unit_parts import (
+    DETAILS_LATER,
+    LATER_CLASS,
+    PART_IDS,
+    URL_ID,
+    map_view,
+    radio_control,
+    unit_parts,
+)
 
 __all__ = ["drill_href", "map_update", "month_changed", "unit_layout", "unit_map", "unit_page"]
 
@@ -147,7 +155,8 @@ def unit_page(loaders: Loaders, unit: Unit, month: str) -> Component:
             dcc.Store(id="unit-map-view", data=map_view(unit.code, parts["level"], "risk", month)),
             header,
             panels.map_and_cards(map_part, parts["unit-cards"], cards_id="unit-cards"),
-            html.Div(parts["unit-details"], id="unit-details"),
+            dcc.Store(id=DETAILS_LATER, data=parts[DETAILS_LATER]),
+            html.Div([], id="unit-details", className=LATER_CLASS),
         ],
         id="unit-page",
         className="rg-page rg-unit-page",
@@ -203,7 +212,8 @@ def register_callbacks(app: dash.Dash) -> None:
         Output("unit-ctx", "data"),
         Output("unit-crumbs", "children"),
         Output("unit-cards", "children"),
-        Output("unit-details", "children"),
+        Output(DETAILS_LATER, "data"),
+        Output("unit-details", "className"),
         Output("map", "figure", allow_duplicate=True),
         Output("map-legend", "children", allow_duplicate=True),
         Output("unit-map-view", "data", allow_duplicate=True),
@@ -257,3 +267,13 @@ def register_callbacks(app: dash.Dash) -> None:
         ctx = checked_ctx(ctx, "code", "month")
         point = routing.clicked_point(click)
         return drilled(ctx["code"], point.get("location"), ctx["month"], level, measure)
+
+    app.clientside_callback(  # the details, once the map is drawn (assets/riskgrid.js)
+        ClientsideFunction("riskgrid", "showLater"),
+        Output("unit-details", "children"),
+        Output("unit-details", "className", allow_duplicate=True),
+        Output(DETAILS_LATER, "data", allow_duplicate=True),
+        Input(page_frame.MAP_DRAWN_ID, "data"),
+        State(DETAILS_LATER, "data"),
+        prevent_initial_call=True,
+    )

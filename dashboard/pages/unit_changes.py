@@ -14,7 +14,15 @@ from geodata.model import CHILD_LEVEL
 from .. import cards, links, routing
 from ..data import get_loaders
 from ..unit_map import map_update
-from .unit_parts import PART_IDS, URL_ID, details, header_parts, map_view, unit_parts
+from .unit_parts import (
+    PART_IDS,
+    STALE_CLASS,
+    URL_ID,
+    details,
+    header_parts,
+    map_view,
+    unit_parts,
+)
 
 
 def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
@@ -77,8 +85,9 @@ def month_changed(
 ) -> tuple[Any, ...]:
     """Outputs of a month change: from the dropdown, or from Back/Forward changing ``?month=``.
 
-    Returns (url search, dropdown value, context, breadcrumb, cards, details, map patch,
-    legend, map view), ``no_update`` where nothing changes. Only a choice in the dropdown
+    Returns (url search, dropdown value, context, breadcrumb, cards, details (for
+    ``DETAILS_LATER``: shown once the map is patched), their box's class, map patch, legend,
+    map view), ``no_update`` where nothing changes. Only a choice in the dropdown
     writes the URL (a new history entry).
     """
     loaders = get_loaders()
@@ -89,7 +98,7 @@ def month_changed(
         loaders, dropdown_month, search, shown_month, trigger == URL_ID
     )
     if month == shown_month:
-        return (new_search, dropdown, *[dash.no_update] * 7)
+        return (new_search, dropdown, *[dash.no_update] * 8)
     return (
         new_search,
         dropdown,
@@ -97,6 +106,7 @@ def month_changed(
         header_parts(loaders, unit, month),
         cards.stat_cards(loaders.stats(unit.code, month)),
         details(loaders, unit, month),
+        STALE_CLASS,
         *month_map(unit.code, level, measure, month),
     )
 

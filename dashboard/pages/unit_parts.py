@@ -18,6 +18,13 @@ from ..timeliness_panel import timeliness_omitted, timeliness_panel
 from ..unit_map import unit_map
 
 URL_ID = "unit-url"  # the page's own Location: ?month= by Back and Forward
+# The details (charts, ranking, problems, 时效) render once the map is drawn: rendered with it
+# they held the map back by half a second on a page's first load, and by a sixth on a drill.
+# The page holds them in this store; its map drawn (page_frame.MAP_DRAWN_ID), a client-side
+# callback moves them into "unit-details" (riskgrid.showLater in assets/riskgrid.js).
+DETAILS_LATER = "unit-details-later"
+LATER_CLASS = "rg-later"  # "unit-details" waiting for them (riskgrid.js: at most 3 s)
+STALE_CLASS = "rg-later rg-stale"  # the previous unit's or month's, dimmed until then
 
 PART_IDS = (
     ("unit-title", "children"),
@@ -28,7 +35,8 @@ PART_IDS = (
     ("map-legend", "children"),
     ("unit-map-notes", "children"),
     ("unit-cards", "children"),
-    ("unit-details", "children"),
+    (DETAILS_LATER, "data"),
+    ("unit-details", "className"),
 )  # the parts of a unit's page a drill-down replaces in place, in the order of unit_parts
 
 
@@ -158,7 +166,8 @@ def unit_parts(loaders: Loaders, unit: Unit, month: str, measure: str = "risk") 
             *level_hint(levels),
         ],
         "unit-cards": cards.stat_cards(stats),
-        "unit-details": details(loaders, unit, month),
+        DETAILS_LATER: details(loaders, unit, month),
+        "unit-details": STALE_CLASS,
         "level": level,
     }
 
