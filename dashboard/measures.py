@@ -100,8 +100,8 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (RISK_MEASURE, SHARE_MEASURE, 
 
 
 def measure(key: str | None) -> Measure:
-    """The measure named ``key`` (the risk level by default)."""
-    return MEASURES.get(key or "risk", RISK_MEASURE)
+    """The measure named ``key`` (the risk level by default, and for anything but a name)."""
+    return MEASURES.get(key, RISK_MEASURE) if isinstance(key, str) else RISK_MEASURE
 
 
 def class_counts(z: Iterable[int], how: Measure) -> list[int]:

@@ -80,8 +80,9 @@ def unless_shown_in_place(layout: Callable[..., Any]) -> Callable[..., Any]:
     the router's address is the one a callback has just shown in place."""
 
     @functools.wraps(layout)
-    def page(*args: Any, inplace: dict[str, str] | None = None, **variables: Any) -> Any:
-        if inplace and initial_page.router_address() == (
+    def page(*args: Any, inplace: Any = None, **variables: Any) -> Any:
+        # the store as the browser sends it: anything at all from a forged request
+        if isinstance(inplace, dict) and initial_page.router_address() == (
             inplace.get("path"),
             inplace.get("search", ""),
         ):

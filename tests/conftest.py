@@ -17,8 +17,12 @@ import sqlalchemy as sa
 
 from geodata import Lines, Store
 
-PG_ADMIN_URL = os.environ.get("RISKGRID_TEST_PG_ADMIN", "postgresql+psycopg://root@127.0.0.1:5432/test")
-PG_URL = os.environ.get("RISKGRID_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/riskgrid_test")
+PG_ADMIN_URL = os.environ.get(
+    "RISKGRID_TEST_PG_ADMIN", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+PG_URL = os.environ.get(
+    "RISKGRID_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/riskgrid_test"
+)
 REQUIRE_PG = bool(os.environ.get("CI")) or os.environ.get("RISKGRID_REQUIRE_PG") == "1"
 
 _pg_state: dict[str, object] = {}
@@ -93,7 +97,9 @@ def make_store(tmp_path) -> Iterator[Callable[..., Store]]:
                 try:
                     conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
                 except sa.exc.OperationalError as exc:
-                    pytest.fail(f"test schema {schema} still locked: a connection was left open ({exc.orig})")
+                    pytest.fail(
+                        f"test schema {schema} still locked: a connection was left open ({exc.orig})"
+                    )
             admin.dispose()
 
 
@@ -121,3 +127,11 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which counts as a failure: {reason}"
+
+
+@pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The small demo county of the dashboard tests (``test_dashboard_support``), built once."""
+    from tests import test_dashboard_support as support
+
+    return support.small_demo_db(tmp_path_factory)

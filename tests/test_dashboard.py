@@ -25,7 +25,6 @@ from geodata import Store
 from geodata.model import RISK_RANK, mask_id_number, mask_name
 from reports import fmt
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.factories import county_file, write_csv
 from tests.test_dashboard_support import (
     build_tiny,
@@ -75,11 +74,6 @@ def tiny(tiny_db):
     app = create_app(Settings(db=tiny_db, login=False))
     with app.server.test_request_context("/"):
         yield app, Store(tiny_db)
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -21,17 +21,11 @@ from dashboard import create_app, household_dots
 from geodata import Store
 from geodata.accounts import Users
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.browser_support import chromium, serving
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
 PASSWORD = "Map-fit-2024!"
 DRAWN = ".rg-grid-page .js-plotly-plot[data-drawn='1']"
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

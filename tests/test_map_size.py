@@ -18,7 +18,6 @@ import pytest
 from dashboard import create_app, map_figures
 from geodata import Store
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.browser_support import chromium, serving
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
@@ -40,11 +39,6 @@ MEASURE = """(gd, box) => {
         legendTop: legend ? legend.getBoundingClientRect().top : null,
     };
 }"""
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

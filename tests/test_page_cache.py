@@ -24,15 +24,9 @@ from dashboard.pages import unit
 from geodata import Store
 from geodata.access import LOCAL_ADMIN, Principal, ScopedStore, audit_rows
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.test_dashboard_support import by_id, props
 
 BUILD = unit.unit_page  # the page builder itself (the tests count its calls)
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from dash._utils import to_json
 from dashboard import create_app
 from geodata import Store
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.browser_support import ARGS, CHROMIUM, chromium, serving
 
 RESULTS = Path(__file__).resolve().parents[1] / "test-results"
@@ -47,11 +46,6 @@ AFTERPLOTS = r"""
   }).observe(document, { childList: true, subtree: true });
 })();
 """
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -18,15 +18,9 @@ import pytest
 from dashboard import create_app, plotly_bundle
 from geodata import Store
 from riskgrid.settings import Settings
-from tests import test_dashboard_support as support
 from tests.browser_support import chromium, serving
 
 FULL = Path(__import__("plotly").__file__).resolve().parent / "package_data" / "plotly.min.js"
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -84,11 +84,6 @@ def outputs(result: tuple[Any, ...]) -> dict[tuple[str, str], Any]:
 
 
 # ---------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> str:
-    return support.small_demo_db(tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def small_app(small_demo_db):
     return create_app(Settings(db=small_demo_db, login=False)), Store(small_demo_db)

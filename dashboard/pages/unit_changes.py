@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from geodata.model import CHILD_LEVEL
 
-from .. import cards, links, routing
+from .. import cards, links, measures, routing
 from ..data import get_loaders
 from ..unit_map import map_update
 from .unit_parts import (
@@ -54,14 +54,16 @@ def drilled(
     value, then the ``PART_IDS``); the level's value only when it changes (setting it calls
     ``_on_map``, which the map view then tells the map is drawn already).
     """
+    loaders = get_loaders()
+    if not isinstance(clicked, str) or loaders.resolve_month(month) != month:
+        raise PreventUpdate  # a click on nothing, a month that is none (a forged request)
     href = drill_href(code, clicked, month)
     if href is None:
         raise PreventUpdate
-    loaders = get_loaders()
     target = loaders.unit(href.split("?", 1)[0].rsplit("/", 1)[-1])
     if target is None or target.level == "grid":
         return (href, *[dash.no_update] * (6 + len(PART_IDS)))
-    parts = unit_parts(loaders, target, month, measure or "risk")
+    parts = unit_parts(loaders, target, month, measures.measure(measure).key)
     return (
         href,
         routing.in_place(href),
@@ -128,6 +130,7 @@ def map_changed(
     patch for another measure), its legend and view; nothing when the map shows that already
     (a drill-down that set the level)."""
     view = map_view(code, level, measure, month)
+    shown = shown if isinstance(shown, dict) else None  # as sent: anything, when forged
     if shown == view:
         raise PreventUpdate
     full = shown is None or shown.get("level") != level or shown.get("code") != code
