@@ -1,4 +1,5 @@
-"""Who may see what: accounts bound to a unit, deny by default, and the audit log.
+"""Who may see what: accounts bound to a unit, deny by default; every look written to the
+audit log (``audit``).
 
 Roles:
 - ``admin``: users and everything;
@@ -18,7 +19,6 @@ are written to the audit log.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from . import schema
 from .access_problems import ProblemAccess
+from .audit import audit, audit_rows, log  # noqa: F401 - the audit log, also read from here
 from .model import LEVELS, Unit, mask_id_number, mask_name, mask_phone
 from .store import Store, StoreError
 
@@ -75,10 +76,6 @@ class Principal:
 LOCAL_ADMIN = Principal("local", "admin", None)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
 def unit_codes(unit: Unit | Mapping[str, Any]) -> set[str]:
     """The codes of a unit and of every unit above it (a Unit, or a row of ``units_frame``)."""
     get = unit.get if isinstance(unit, Mapping) else lambda k: getattr(unit, k, None)
@@ -99,52 +96,6 @@ class UnitSource(Protocol):
     def unit(self, code: str) -> Unit | None: ...
 
     def default_unit(self) -> Unit | None: ...
-
-
-# ---------------------------------------------------------------------- audit
-def audit(
-    conn: sa.Connection,
-    username: str | None,
-    action: str,
-    target: str | None,
-    detail: str | None = None,
-    address: str | None = None,
-) -> None:
-    conn.execute(
-        schema.audit_log.insert().values(
-            at=_now(),
-            username=username,
-            action=action,
-            target=target,
-            detail=detail,
-            address=address,
-        )
-    )
-
-
-def log(
-    store: Store,
-    principal: Principal | None,
-    action: str,
-    target: str | None,
-    detail: str | None = None,
-    address: str | None = None,
-) -> None:
-    with store.write() as conn:
-        audit(conn, principal.username if principal else None, action, target, detail, address)
-
-
-def audit_rows(
-    store: Store, *, username: str | None = None, since: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    a = schema.audit_log
-    query = sa.select(a).order_by(a.c.id)
-    if username:
-        query = query.where(a.c.username == username)
-    if since:
-        query = query.where(a.c.at >= since)
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query).all()]
 
 
 # ---------------------------------------------------------------------- scoped reads
