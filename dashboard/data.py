@@ -35,7 +35,7 @@ from geodata.access import (
 )
 from geodata.model import LEVELS
 from geodata.settings import Settings
-from geodata.timeliness import store_timeliness
+from geodata.timeliness_store import store_timeliness
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,9 @@ class Loaders:
         return self.memo(
             "timeliness",
             (unit.code, month, stamp),
-            lambda: store_timeliness(self.store, unit, month),
+            lambda: store_timeliness(
+                self.store, unit, month, version=self.version(), months=self.months()
+            ),
         )
 
     def problem_map_counts(self, level: str, code: str) -> dict[str, int]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from geodata import Store
 from geodata.model import UPPER_LEVELS
-from geodata.timeliness import store_timeliness
+from geodata.timeliness_store import store_timeliness
 
 from .data import STORE_KEY
 

@@ -156,7 +156,7 @@ def test_a_grid_page_is_built_and_audited_at_every_look(db: str) -> None:
 
 def test_a_server_warms_the_timeliness_of_every_month(db: str) -> None:
     from dashboard.warm import start_warming
-    from geodata import timeliness
+    from geodata import timeliness_store as timeliness
 
     timeliness._SHARED.clear()
     app = create_app(Settings(db=db, login=False))
