@@ -261,6 +261,15 @@ class Loaders:
         unit = self._checked(within)
         return self.scoped.map_features(level, unit.code)
 
+    def feature_index(self, level: str, within: str | None) -> dict[str, Any]:
+        """The features of ``features(level, within)`` without geometry (ids and names, the
+        same order), cached by the data version: what a map naming its geometry by URL needs
+        (``Store.feature_index``)."""
+        unit = self._checked(within)
+        return self.memo(
+            "feature_index", (level, unit.code), lambda: self.store.feature_index(level, unit.code)
+        )
+
     # ------------------------------------------------------------------ figures
     def stats(self, code: str, month: str) -> dict[str, Any]:
         unit = self._checked(code)
