@@ -3,10 +3,11 @@ otherwise compute while a user waits.
 
 The timeliness figures (时效) of a month need the intervals of every household of a county
 (``geodata.timeliness``: a few hundred milliseconds a month on a county, kept per process and
-data version); a server warms them for its home county (a province's or a city's first county)
-and every loaded month, the latest first, in a daemon thread
-right after it starts, so that neither the first visitor of a month nor a load test's p95 pays
-for them. Anything that fails here is only logged: the page computes it again when asked.
+data version) unless they are stored at the current data version (``timeliness_figures``: the
+months a load or the problem list's sync stored); a server warms them for its home county (a
+province's or a city's first county) and every loaded month, the latest first, in a daemon
+thread right after it starts (a stored month is only read), so that neither the first visitor
+of an older month nor a load test's p95 pays for them. Anything that fails here is only logged: the page computes it again when asked.
 """
 
 from __future__ import annotations
