@@ -110,7 +110,7 @@ class Loaders:
         """时效 of a unit and month (``geodata.timeliness``), cached by the data version and
         the state of the problem list (its fixed share)."""
         unit = self._checked(code)
-        self.scoped.problem_counts(unit.code)  # the list synced before it is read
+        self.sync()  # the list synced before it is read
         stamp = self.store.problems_stamp()
         return self.memo(
             "timeliness",
@@ -119,6 +119,15 @@ class Loaders:
                 self.store, unit, month, version=self.version(), months=self.months()
             ),
         )
+
+    def sync(self) -> None:
+        """The problem list brought up to the data (``Store.sync_problems``), once per
+        request."""
+        if flask.has_request_context() and flask.g.get("rg_synced"):
+            return
+        self.store.sync_problems()
+        if flask.has_request_context():
+            flask.g.rg_synced = True
 
     def problem_map_counts(self, level: str, code: str) -> dict[str, int]:
         """Open problems per unit of ``level`` inside ``code`` (not memoised)."""
