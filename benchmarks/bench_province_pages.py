@@ -13,7 +13,9 @@ migrated; the problem list synced once, which this script does first when it is 
 2. a county page's server time: the layout request of ``/unit/<county>`` as the browser makes
    it (``/_dash-layout`` with the page as ``Referer``: the page rendered in the app's layout),
    timed on loopback for ``--counties`` - 1 counties, first build and again (cached), p50 and
-   p95 (the last county is opened in Chromium instead, for comparison); a city page the same;
+   p95 (the last county is opened in Chromium instead, for comparison), then the geometry its
+   map names by URL (``/geojson/grid/<county>.json``, which the browser fetches beside the
+   layout), first and again; a city page the same;
 3. the server process's peak resident memory (psutil, sampled every 0.1 s, with its children);
 4. the plain way in the same run: one ``choroplethmap`` of every grid of the province (the
    stored simplified outlines, coloured by risk level) as a figure JSON, its size and the
@@ -30,6 +32,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -150,11 +153,25 @@ def open_page(browser: Any, url: str, ctx: Any = None, shot: Path | None = None)
     }
 
 
-def layout_time(base: str, path: str) -> tuple[float, int]:
-    """The layout request of the page at ``path`` (as the browser sends it): seconds, bytes."""
+def layout_time(base: str, path: str, urls: list[str] | None = None) -> tuple[float, int]:
+    """The layout request of the page at ``path`` (as the browser sends it): seconds, bytes;
+    ``urls``: gets the URL of the map's geometry (the trace's, fetched apart)."""
     req = urllib.request.Request(f"{base}/_dash-layout", headers={"Referer": f"{base}{path}"})
     started = time.perf_counter()
     with urllib.request.urlopen(req, timeout=300) as response:
+        body = response.read()
+    spent = time.perf_counter() - started
+    if urls is not None:
+        found = re.search(rb'"geojson":"(/geojson/[^"]+)"', body)
+        if found:
+            urls.append(found.group(1).decode())
+    return spent, len(body)
+
+
+def get_time(base: str, url: str) -> tuple[float, int]:
+    """A GET of ``url`` on the server: seconds, bytes."""
+    started = time.perf_counter()
+    with urllib.request.urlopen(f"{base}{url}", timeout=300) as response:
         body = response.read()
     return time.perf_counter() - started, len(body)
 
@@ -280,8 +297,11 @@ def main() -> None:
                 browser, f"{base}/unit/{cities[0]}", shot=work / "city.png"
             )
             out["county_view"] = open_page(browser, f"{base}/unit/{picked[-1]}")
-            first = [layout_time(base, f"/unit/{c}") for c in picked[:-1]]
+            geo_urls: list[str] = []
+            first = [layout_time(base, f"/unit/{c}", geo_urls) for c in picked[:-1]]
             again = [layout_time(base, f"/unit/{c}") for c in picked[:-1]]
+            geo_first = [get_time(base, u) for u in geo_urls]
+            geo_again = [get_time(base, u) for u in geo_urls]
             city_first = [layout_time(base, f"/unit/{c}") for c in cities[1:]]
             city_again = [layout_time(base, f"/unit/{c}") for c in cities[1:]]
             if not args.no_plain:
@@ -314,6 +334,8 @@ def main() -> None:
     for label, times in (
         (f"county page, first build ({len(first)})", first),
         (f"county page, cached ({len(again)})", again),
+        (f"county grids' geometry, first ({len(geo_first)})", geo_first),
+        (f"county grids' geometry, cached ({len(geo_again)})", geo_again),
         (f"city page, first build ({len(city_first)})", city_first),
         (f"city page, cached ({len(city_again)})", city_again),
     ):

@@ -35,7 +35,7 @@ from geodata.access import (
 )
 from geodata.model import LEVELS
 from geodata.settings import Settings
-from geodata.timeliness import store_timeliness
+from geodata.timeliness_store import store_timeliness
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +110,24 @@ class Loaders:
         """时效 of a unit and month (``geodata.timeliness``), cached by the data version and
         the state of the problem list (its fixed share)."""
         unit = self._checked(code)
-        self.scoped.problem_counts(unit.code)  # the list synced before it is read
+        self.sync()  # the list synced before it is read
         stamp = self.store.problems_stamp()
         return self.memo(
             "timeliness",
             (unit.code, month, stamp),
-            lambda: store_timeliness(self.store, unit, month),
+            lambda: store_timeliness(
+                self.store, unit, month, version=self.version(), months=self.months()
+            ),
         )
+
+    def sync(self) -> None:
+        """The problem list brought up to the data (``Store.sync_problems``), once per
+        request."""
+        if flask.has_request_context() and flask.g.get("rg_synced"):
+            return
+        self.store.sync_problems()
+        if flask.has_request_context():
+            flask.g.rg_synced = True
 
     def problem_map_counts(self, level: str, code: str) -> dict[str, int]:
         """Open problems per unit of ``level`` inside ``code`` (not memoised)."""
@@ -259,6 +270,15 @@ class Loaders:
         unit = self._checked(within)
         return self.scoped.map_features(level, unit.code)
 
+    def feature_index(self, level: str, within: str | None) -> dict[str, Any]:
+        """The features of ``features(level, within)`` without geometry (ids and names, the
+        same order), cached by the data version: what a map naming its geometry by URL needs
+        (``Store.feature_index``)."""
+        unit = self._checked(within)
+        return self.memo(
+            "feature_index", (level, unit.code), lambda: self.store.feature_index(level, unit.code)
+        )
+
     # ------------------------------------------------------------------ figures
     def stats(self, code: str, month: str) -> dict[str, Any]:
         unit = self._checked(code)
@@ -280,17 +300,16 @@ class Loaders:
         """code -> the stored figures maps show (MAP_FIELDS) of every unit of ``level`` inside
         ``within`` in ``month``."""
         assert level in LEVELS, level
-        within = self._checked(within).code
+        unit = self._checked(within)
 
         def compute() -> dict[str, dict]:
-            frame = self.scoped.level_stats(level, month, within)
             out = {}
-            for code, data in zip(frame["code"], frame["data"], strict=True):
+            for code, data in self.store.level_data(level, month, unit):  # unit checked above
                 figures = orjson.loads(data)  # a county's 1,000 grids: 4 times json's speed
                 out[code] = {k: figures.get(k) for k in MAP_FIELDS}
             return out
 
-        return self.memo("level_figures", (level, month, within), compute)
+        return self.memo("level_figures", (level, month, unit.code), compute)
 
     def site_stats(self, month: str) -> list[dict[str, Any]]:
         """The stored figures of the sites in the principal's area (by grid, else township)."""

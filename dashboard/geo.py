@@ -9,11 +9,11 @@ load gives new URLs, so the long browser cache never serves stale outlines.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import dash
 import flask
+import orjson
 
 from geodata.model import LEVELS
 
@@ -61,7 +61,7 @@ def geojson_body(loaders: Loaders, level: str, code: str) -> bytes:
 
     def body() -> bytes:
         slim = slim_collection(loaders, level, code)
-        return json.dumps(slim, separators=(",", ":")).encode()
+        return orjson.dumps(slim)  # json.dumps's bytes (ids and coordinates), faster
 
     return loaders.memo("geojson", (level, code), body)
 

@@ -51,9 +51,10 @@ def unit_view(loaders: Loaders, unit: Unit) -> dict[str, Any]:
 def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
     """Everything of a unit's map that does not change with the month.
 
-    ``features``: the outlines of ``level`` inside the unit (the Store's cached FeatureCollection,
-    for codes and names); ``geojson``: their URL, which the figure carries instead of the
-    geometry itself; ``outlines``: line layers of the child units and the unit itself (URLs too);
+    ``features``: the shapes of ``level`` inside the unit without their geometry
+    (``Loaders.feature_index``: codes and names, in the order of the outlines); ``geojson``:
+    the outlines' URL, which the figure carries instead of the geometry itself (built when
+    that URL is asked for, not with the page); ``outlines``: line layers of the child units and the unit itself (URLs too);
     ``labels``: the children's names; ``view``: centre and zoom fitting the unit.
     """
     outlines = []
@@ -66,7 +67,7 @@ def map_base(loaders: Loaders, unit: Unit, level: str) -> dict[str, Any]:
         figures.outline_layer(outline_source(loaders, unit.level, unit.code), "#111111", 2.4)
     )
     return {
-        "features": loaders.features(level, unit.code),
+        "features": loaders.feature_index(level, unit.code),
         "geojson": geojson_url(loaders, level, unit.code),
         "outlines": outlines,
         "labels": loaders.memo("labels", (unit.code,), lambda: child_labels(loaders, unit.code)),

@@ -46,7 +46,7 @@ def page_key(loaders: Loaders, page: str, args: tuple[Any, ...]) -> tuple[Any, .
     principal = loaders.principal
     scope = (principal.role, principal.unit_code) if principal is not None else (None, None)
     store = loaders.store
-    store.sync_problems()  # the list brought up to the data first, as the page would
+    loaders.sync()  # the list brought up to the data first, as the page would
     address = location_props()
     return (
         page,

@@ -119,6 +119,8 @@ def load_households(
     with store.write(load=True) as conn:
         # synced before this load: a sync of the counties it touches keeps the list synced
         listed = store.problems_in_sync(conn)
+        # 时效 stored per county and month: what the load may change, before it writes
+        version, loaded = store.data_version(conn), store.months(conn)
         fresh = {
             m: good if len(months) == 1 else good[good["month"] == m]
             for m in months
@@ -133,6 +135,10 @@ def load_households(
                 loading = set(part["county_code"].dropna())
                 before = store.stored_counties(conn, m, list(part["household_id"]), loading)
                 counties[m] = loading | before
+        timely: set[str] = set()
+        for m in months:
+            part = good if len(months) == 1 else good[good["month"] == m]
+            timely |= store.timeliness_scope(conn, m, part, counties.get(m, ()))
 
         def write_rows(sending: Callable[[], None]) -> None:
             # rows of months not loaded before are plain inserts (keys are distinct: checked)
@@ -168,6 +174,9 @@ def load_households(
         ck.record_load(
             store, conn, report, kind="households", path=path, sha256=sha, month=report.month
         )
+        if months:
+            first = loaded[0] if loaded else None
+            store.refresh_timeliness(conn, timely, months[0], version, first)
         touched = set(good["county_code"].dropna()).union(*counties.values())
         # the problem list commits with the load, or neither does
         sync_in_load(store, conn, touched if listed else None)

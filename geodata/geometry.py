@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
@@ -127,7 +128,8 @@ def screen_resolution(collection: dict, level: str) -> dict:
     features = collection.get("features", [])
     if len(features) < 2:
         return collection
-    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    # orjson: the same values as json, several times faster (a county's 1,000 grids)
+    geoms = shapely.from_geojson([orjson.dumps(f["geometry"]).decode() for f in features])
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     tolerance = max(maxx - minx, maxy - miny) / SCREEN_PIXELS
     if tolerance <= MAP_TOLERANCE[level] * 1.5:
@@ -145,5 +147,6 @@ def screen_resolution(collection: dict, level: str) -> dict:
     for feature, geom, original in zip(features, simple, geoms, strict=True):
         if geom is None or geom.is_empty or not geom.is_valid:
             geom = original
-        out.append({**feature, "geometry": json.loads(shapely.to_geojson(as_multipolygon(geom)))})
+        geometry = orjson.loads(shapely.to_geojson(as_multipolygon(geom)))
+        out.append({**feature, "geometry": geometry})
     return {**collection, "features": out}

@@ -110,6 +110,21 @@ class ReadModel:
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
+    def level_data(self, level: str, month: str, within: Unit) -> list[tuple[str, str]]:
+        """(code, stored figures as JSON text) of every unit of ``level`` inside ``within`` in
+        ``month``, by code: the rows of ``level_stats`` a map colours by, without a frame."""
+        f, u = schema.figures, schema.units
+        query = (
+            sa.select(u.c.code, f.c.data)
+            .select_from(f.join(u, u.c.code == f.c.unit_code))
+            .where(f.c.month == month, u.c.level == level)
+            .order_by(u.c.code)
+        )
+        if within.level != level:
+            query = query.where(u.c[f"{within.level}_code"] == within.code)
+        with self.engine.connect() as conn:
+            return [(code, data) for code, data in conn.execute(query).all()]
+
     def trend(self, code: str) -> list[dict[str, Any]]:
         """The unit's figures in every snapshot month, oldest first."""
         f = schema.figures

@@ -321,6 +321,18 @@ problem_tally = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
 )
 
+# 时效 of a county and the units in it per month, stored with the loads (schema 0013): ``data``
+# the intervals by unit code, exact at data version ``stamp`` (geodata.records.timeliness_rows)
+timeliness_figures = sa.Table(
+    "timeliness_figures",
+    metadata,
+    sa.Column("county_code", sa.Text, primary_key=True),
+    sa.Column("month", sa.Text, primary_key=True),
+    sa.Column("stamp", sa.Text, nullable=False),
+    sa.Column("since", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -4,7 +4,7 @@
 - ``geodata.database.Database``: the connections, the single write path (``write()``), meta,
   migrations and the data version;
 - ``geodata.records``: SQL per entity (units and their counts per level, households, members, problems, grid assignments, sites, signals,
-  loads);
+  loads, 时效 stored per county and month);
 - ``geodata.materialize.FiguresPipeline``: the figures of each month, computed under the month's
   policy, stored and recomputed when stale;
 - ``geodata.readmodel.ReadModel``: the reads of the stored figures.
@@ -32,6 +32,7 @@ from .records.problem_tally import ProblemTally
 from .records.problems import ProblemRecords
 from .records.signals import SignalRecords
 from .records.sites import SiteRecords
+from .records.timeliness_rows import TimelinessRows
 from .records.unit_counts import UnitCounts
 from .records.units import GRID_COLUMNS, UnitRecords
 
@@ -56,6 +57,7 @@ class Store(
     ProblemRecords,
     ProblemCounts,
     ProblemTally,
+    TimelinessRows,
     AssignmentRecords,
     SiteRecords,
     SignalRecords,

@@ -29,25 +29,20 @@ to the month's last day):
   ``fixed_share`` = fixed / (found - dismissed), a dismissed problem being no problem; ``None``
   when found - dismissed is 0.
 
-``timeliness`` is the pure computation over frames; ``store_timeliness`` reads what it needs
-(SQLite or PostGIS): for a county or a unit in it only its households' records with an
-identification date and their warnings, by index, and its problems counted per status (a
-county of a 10-million-household province: about 0.2 s); above the county the whole store's.
+This module is the pure computation over frames (``timeliness``); ``geodata.timeliness_store``
+reads what it needs from the store (``store_timeliness``), and the figures of a county and the
+units in it are stored per month with the loads (``geodata.records.timeliness_rows``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from . import schema
-from .model import MONTH_RE, UPPER_LEVELS, Unit
+from .model import MONTH_RE
 from .records.problem_counts import OPEN
 
 NATIONAL_DAYS = 15  # identify within 15 days of the first clue; help within about half a month
@@ -295,119 +290,34 @@ def from_intervals(
 ) -> dict[str, Any]:
     """The timeliness figures of a unit from :func:`household_intervals` of its month;
     ``problems``: the problem list, or the unit's problems counted per status."""
-    _, end = month_bounds(month)
     if isinstance(problems, dict):
         fixing = status_figures(problems)
     else:
         fixing = problem_figures(problems, membership, month)
+    return with_problems(unit_intervals(intervals, membership), fixing, month, first_month)
+
+
+def with_problems(
+    part: dict[str, Any], fixing: dict[str, Any], month: str, first_month: str
+) -> dict[str, Any]:
+    """The timeliness figures of a unit from its :func:`unit_intervals` (computed now or
+    stored) and its :func:`status_figures`."""
+    _, end = month_bounds(month)
     return {
         "month": month,
         "since": first_month,
         "through": end.strftime("%Y-%m-%d"),
-        **unit_intervals(intervals, membership),
+        **part,
         "problems": fixing,
         "percentile_method": PERCENTILE_METHOD,
         "national_days": NATIONAL_DAYS,
     }
 
 
-def _frame(conn, query: sa.Select, columns: tuple[str, ...]) -> pd.DataFrame:
-    """The rows of ``query`` column by column (a frame of Row objects is slow to build)."""
-    rows = conn.execute(query).all()
-    values = zip(*rows, strict=True) if rows else ([] for _ in columns)
-    return pd.DataFrame(
-        {c: pd.Series(list(v), dtype=object) for c, v in zip(columns, values, strict=True)}
-    )
-
-
-def unit_membership(store, unit: Unit) -> Membership:
-    """The rows of ``unit``: a province or city by the county codes of its counties."""
-    if unit.level in UPPER_LEVELS:
-        u = schema.units
-        with store.engine.connect() as conn:
-            codes = conn.execute(
-                sa.select(u.c.code).where(
-                    u.c.level == "county", u.c[f"{unit.level}_code"] == unit.code
-                )
-            ).scalars()
-            return Membership("county_code", frozenset(codes))
-    return Membership(f"{unit.level}_code", frozenset([unit.code]))
-
-
-_SHARED: OrderedDict[tuple[str, ...], pd.DataFrame] = OrderedDict()
-_SHARED_LOCK = threading.Lock()
-_SHARED_SIZE = 24  # months or counties (or data versions) kept
-
-
-def _shared_intervals(
-    store, month: str, months: list[str], first_month: str, county: str | None = None
-) -> pd.DataFrame:
-    """:func:`household_intervals` of ``month`` over the whole store, computed once per data
-    version and month and kept for the next unit (keyed by the version, so a load is seen at
-    once; the frame is only read). ``county``: only the households with a record (with an
-    identification date) in that county, all their records: exact for the county and the
-    units in it (a household counts where its latest record is, which is one of them), by
-    index, kept for the county's townships and villages."""
-    start, _ = month_bounds(first_month)
-    _, end = month_bounds(month)
-    last_month = months[-1]
-    key = (str(store.engine.url), store.data_version(), month, first_month, county)
-    with _SHARED_LOCK:
-        if key in _SHARED:
-            _SHARED.move_to_end(key)
-            return _SHARED[key]
-    h, s = schema.households, schema.signals
-    # every record with an identification date, in pandas by unit: the latest of a household's
-    # records decides where it is now, so a unit filter in SQL would keep a household that left
-    # (and cost SQLite a second scan); a month bound only when later months are stored
-    query = sa.select(*[h.c[c] for c in HOUSEHOLD_FIELDS]).where(h.c.identified_on.is_not(None))
-    warnings = sa.select(*[s.c[c] for c in SIGNAL_FIELDS]).where(
-        s.c.occurred_on >= (start - pd.Timedelta(days=WARNING_WINDOW_DAYS)).date(),
-        s.c.occurred_on <= end.date(),
-    )
-    if month < last_month:
-        query = query.where(h.c.month <= month)
-    if county is not None:
-        ever = sa.select(h.c.household_id).where(
-            h.c.county_code == county, h.c.identified_on.is_not(None)
-        )
-        query = query.where(h.c.household_id.in_(ever))
-        warnings = warnings.where(s.c.household_id.in_(ever))
-    with store.engine.connect() as conn:
-        households = _frame(conn, query, HOUSEHOLD_FIELDS)
-        signals = _frame(conn, warnings, SIGNAL_FIELDS)
-    intervals = household_intervals(households, signals, month, first_month)
-    with _SHARED_LOCK:
-        _SHARED[key] = intervals
-        while len(_SHARED) > _SHARED_SIZE:
-            _SHARED.popitem(last=False)
-    return intervals
-
-
-def store_timeliness(store, unit: Unit | str, month: str | None = None) -> dict[str, Any]:
-    """The timeliness figures of ``unit`` (a Unit or its code) and ``month`` (default: the
-    latest) from the store, with the unit; reads only what the figures need."""
-    if isinstance(unit, str):
-        found = store.unit(unit)
-        if found is None:
-            raise KeyError(f"no such unit: {unit}")
-        unit = found
-    months = store.months()
-    month = month or (months[-1] if months else None)
-    if month is None:
-        raise ValueError("no months loaded")
-    first_month = months[0] if months and months[0] <= month else month
-    membership = unit_membership(store, unit)
-    county = None if unit.level in UPPER_LEVELS else unit.county_code
-    intervals = _shared_intervals(store, month, months, first_month, county)
-    p = schema.problems
-    with store.engine.connect() as conn:  # counted per status in SQL (an index-only scan)
-        problems = dict(
-            conn.execute(
-                sa.select(p.c.status, sa.func.count())
-                .where(p.c.first_seen <= month, schema.in_unit(p, unit))
-                .group_by(p.c.status)
-            ).all()
-        )
-    figures = from_intervals(intervals, problems, membership, month, first_month)
-    return {"unit": {"code": unit.code, "name": unit.name, "level": unit.level}, **figures}
+def units_intervals(intervals: pd.DataFrame, units: list[tuple[str, str]]) -> dict[str, Any]:
+    """:func:`unit_intervals` of each unit of ``units`` ((code, level) of a county and the
+    units in it) from the county's :func:`household_intervals`, by code."""
+    return {
+        code: unit_intervals(intervals, Membership(f"{level}_code", frozenset([code])))
+        for code, level in units
+    }

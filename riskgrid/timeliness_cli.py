@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from geodata.timeliness import store_timeliness
+from geodata.timeliness_store import store_timeliness
 
 from .cli_common import DbOption, _settings, console, open_store, unit_and_month
 

@@ -226,7 +226,7 @@ def test_a_migration_that_fails_half_way_leaves_no_trace_on_sqlite(tmp_path):
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE problems")
     store.migrate()
-    assert store.schema_version() == "0012"
+    assert store.schema_version() == "0013"
     store.dispose()
 
 

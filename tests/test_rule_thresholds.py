@@ -185,7 +185,7 @@ def test_migration_and_schema_agree(store) -> None:
     with store.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("policy_thresholds")}
     assert columns == {c.name for c in schema.policy_thresholds.columns}
-    assert store.schema_version() == "0012"
+    assert store.schema_version() == "0013"
 
 
 def test_rules_cli_sets_lists_and_shows_the_thresholds(make_store, tmp_path: Path) -> None:

@@ -18,10 +18,10 @@ from geodata.timeliness import (
     HOUSEHOLD_FIELDS,
     Membership,
     problem_figures,
-    store_timeliness,
     timeliness,
     whole_days,
 )
+from geodata.timeliness_store import store_timeliness
 from tests.factories import COUNTY, household_row, load_tiny_grids, monitored, write_csv
 
 MONTHS = ("2024-09", "2024-10", "2024-11")

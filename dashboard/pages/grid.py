@@ -82,7 +82,7 @@ def grid_map(
     own = map_figures.outline_layer(outline_source(loaders, "grid", unit.code), "#111111", 3.2)
     within = village.code if village else unit.code
     box = map_figures.bounds(loaders.features("grid", unit.code)) or map_figures.bounds(
-        base["features"]
+        loaders.features("grid", within)
     )
     fig = map_figures.risk_map_figure(
         base["features"],

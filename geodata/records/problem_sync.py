@@ -39,6 +39,8 @@ OPEN = ("new", "confirmed")
 FIXED_BY_DATA = "数据已不再触发该规则 (no longer fired by the data)"
 UNIT_COLUMNS = ("grid_code", "village_code", "township_code", "county_code")
 _SYNCED = "problems_synced"
+# meta: the data version the latest month's 时效 is stored at (records.timeliness_rows)
+TIMELINESS_SYNCED = "timeliness_synced"
 _WHOLE_MONTH = 20_000  # more households than this to look back on: the month is read in batches
 BATCH_HOUSEHOLDS = 400_000  # households evaluated at once (whole counties, at least one)
 _STORED = ("rule", "household_id", "status", "reason", "severity", *UNIT_COLUMNS)
@@ -73,8 +75,18 @@ class ProblemSync:
         month = self.latest_month(conn)
         if month is None:
             return None
-        token = self._sync_token(month, conn)
-        if self.meta(_SYNCED, conn=conn) == token:
+        version = self.data_version(conn)
+        token = json.dumps([month, version], ensure_ascii=False)
+        m = schema.meta
+        with nullcontext(conn) if conn is not None else self.engine.connect() as c:
+            metas = dict(
+                c.execute(
+                    sa.select(m.c.key, m.c.value).where(m.c.key.in_((_SYNCED, TIMELINESS_SYNCED)))
+                ).all()
+            )
+        if metas.get(_SYNCED) == token:
+            if metas.get(TIMELINESS_SYNCED) != version:  # 时效 of the latest month, stored
+                self.sync_timeliness(conn)
             return month
         with nullcontext(conn) if conn is not None else self.engine.connect() as read:
             if counties is None:
@@ -91,6 +103,7 @@ class ProblemSync:
             for m, hits, first_seen, scope in evaluated:
                 self._write_problems(m, hits, None, first_seen, c, counties=scope)
             self.set_meta(c, _SYNCED, token)
+            self.sync_timeliness(c)  # 时效 of the latest month, stored with the list
             # the counts of provinces and cities, with the list; all counties, also after a
             # scoped sync (a household moved in from another county moves its problems'
             # county): one GROUP BY, about 0.3 s for the 100-county province's list

@@ -1,6 +1,6 @@
 """How many units of each level lie under a unit, a unit's children with their label points,
-and which child unit each shape of a map leads to: the small reads a map's level of detail
-needs (``dashboard.map_detail``), each by index (schema 0012: ``units`` by each level's code and
+which child unit each shape of a map leads to and the codes and names of a map's shapes (its
+geometry apart, served by URL): the small reads a map's level of detail needs (``dashboard.map_detail``), each by index (schema 0012: ``units`` by each level's code and
 level), never a read of the whole ``units`` table."""
 
 from __future__ import annotations
@@ -56,3 +56,25 @@ class UnitCounts:
         )
         with self.engine.connect() as conn:
             return {code: above for code, above in conn.execute(query).all() if above}
+
+    def feature_index(self, level: str, within: str | None = None) -> dict[str, Any]:
+        """The features of ``map_features(level, within)`` without their geometry: the same
+        ids and names in the same order (by code), what a figure that names its geometry by
+        URL needs of them, read without the outlines."""
+        u = schema.units
+        query = sa.select(u.c.code, u.c.name).where(u.c.level == level)
+        if within:
+            parent = self.unit(within)
+            if parent is None:
+                return {"type": "FeatureCollection", "features": []}
+            if parent.level != level:
+                query = query.where(u.c[f"{parent.level}_code"] == within)
+            else:
+                query = query.where(u.c.code == within)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(u.c.code)).all()
+        features = [
+            {"type": "Feature", "id": code, "properties": {"code": code, "name": name}}
+            for code, name in rows
+        ]
+        return {"type": "FeatureCollection", "features": features}

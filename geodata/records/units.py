@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
+import orjson
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -303,7 +304,7 @@ class UnitRecords:
             f'"name":{json.dumps(r.name, ensure_ascii=False)}}},"geometry":{r.map_geojson}}}'
             for r in rows
         ]
-        collection = json.loads(
+        collection = orjson.loads(  # the same values as json.loads, faster
             '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
         )
         collection = screen_resolution(collection, level)
