@@ -182,7 +182,9 @@ def grid_problems(loaders: Loaders, unit: Unit, month: str) -> Component:
         )
     ]
     if len(shown):
-        body.append(problems_table(shown, latest, loaders.units(), table_id="grid-problem-table"))
+        body.append(
+            problems_table(shown, latest, loaders.units_named(shown), table_id="grid-problem-table")
+        )
     body.append(
         html.P(
             dcc.Link("处理问题 →", href=problems_href(unit.code, month=month)), className="rg-hint"

@@ -270,7 +270,9 @@ def problems_panel(loaders: Loaders, household_id: str) -> Component:
     body: list[Any] = [html.H3(f"问题清单（{latest or '—'}，{len(frame)} 条）")]
     if len(frame):
         body.append(
-            problems_table(frame, latest, loaders.units(), table_id="household-problem-table")
+            problems_table(
+                frame, latest, loaders.units_named(frame), table_id="household-problem-table"
+            )
         )
     else:
         body.append(html.P("最新月份没有触发任何监测规则。", className="rg-hint"))

@@ -56,10 +56,8 @@ def tour_order(loaders: Loaders, root: Unit) -> list[str]:
     child = CHILD_LEVEL.get(root.level)
     if child is None or child == "grid":  # a village's grids are not toured one by one
         return [root.code]
-    units = loaders.units()
-    children = sorted(
-        code for code, u in units.items() if u["parent_code"] == root.code and u["level"] == child
-    )
+    # the root's children by index (not every unit of a province, unpickled: ``units()``)
+    children = sorted(r["code"] for r in loaders.child_rows(root.code) if r["level"] == child)
     return [root.code, *children]
 
 
@@ -91,11 +89,9 @@ def wall_unit(loaders: Loaders, code: str | None) -> Unit | None:
 
 def select_options(loaders: Loaders, root: Unit) -> list[dict[str, str]]:
     """The selector's choices: the home unit and its children."""
-    units = loaders.units()
+    names = {root.code: root.name, **{r["code"]: r["name"] for r in loaders.child_rows(root.code)}}
     return [
-        {"label": units[code]["name"], "value": code}
-        for code in tour_order(loaders, root)
-        if code in units
+        {"label": names[code], "value": code} for code in tour_order(loaders, root) if code in names
     ]
 
 
