@@ -66,5 +66,17 @@ mkdir -p "$OUT"
 } > "$OUT/plotly-riskgrid.min.js"
 node build-riskgrid.js "$WORK/bundle.js"
 cat "$WORK/bundle.js" >> "$OUT/plotly-riskgrid.min.js"
+# no address of another host stays in the bundle (a county PC on an intranet reaches none):
+# plotly.js's and MapLibre's error-message links, the Chart Studio link, the default topojson,
+# basemap, glyph and icon addresses lose their scheme (the XML namespaces of www.w3.org stay)
+python3 - "$OUT/plotly-riskgrid.min.js" <<'PY'
+import re, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as f:
+    text = f.read()
+text = re.sub(r"https?://(?!www\.w3\.org/)(?=[A-Za-z0-9])", "", text)
+with open(path, "w", encoding="utf-8") as f:
+    f.write(text)
+PY
 cp LICENSE "$OUT/plotly.js-LICENSE.txt"
 ls -l "$OUT/plotly-riskgrid.min.js"

@@ -8,6 +8,7 @@ every figure it draws must be of a trace type the bundle holds (a missing one dr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,14 @@ FULL = Path(__import__("plotly").__file__).resolve().parent / "package_data" / "
 @pytest.fixture(scope="module")
 def app(small_demo_db: str) -> Any:
     return create_app(Settings(db=small_demo_db, login=False))
+
+
+def test_the_bundle_names_no_other_host() -> None:
+    """No address of another host in the bundle (the build strips their scheme): a county PC
+    on an intranet reaches none, and nothing may try. Only XML namespace names stay."""
+    text = plotly_bundle.BUNDLE.read_text(encoding="utf-8")
+    hosts = set(re.findall(r"https?://([A-Za-z0-9.-]+)", text))
+    assert hosts == {"www.w3.org"}, hosts
 
 
 def test_the_plotly_address_answers_with_the_partial_bundle(app: Any) -> None:
