@@ -237,26 +237,6 @@ class Loaders:
         """code -> name, level, parent_code, label point and area of every unit in the area."""
         return self.scoped.rows_in_area(self._all_units())
 
-    def units_named(self, frame: Any) -> dict[str, dict[str, Any]]:
-        """code -> code, name and level of the grids and villages the rows of ``frame`` (a
-        problem list) name, read unit by unit: a grid's or a household's few rows need not
-        unpickle ``units()`` of a whole province (0.3 s on the 100-county demo)."""
-        codes = {
-            str(code)
-            for column in ("grid_code", "village_code")
-            if column in frame
-            for code in frame[column].dropna().unique()
-        }
-        named: dict[str, dict[str, Any]] = {}
-        for code in sorted(codes):
-            try:
-                unit = self.unit(code)
-            except AccessDenied:
-                continue
-            if unit is not None:
-                named[code] = {"code": unit.code, "name": unit.name, "level": unit.level}
-        return named
-
     def _all_units(self) -> dict[str, dict[str, Any]]:
         def compute() -> dict[str, dict[str, Any]]:
             frame = self.store.units_frame()

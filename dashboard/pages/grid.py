@@ -25,7 +25,7 @@ from ..geo import outline_source
 from ..household_dots import GRID_FILL_OPACITY, household_legend, household_traces
 from ..maps import map_base, map_geometry_urls
 from ..problem_panel import problems_href
-from ..problem_table import problems_table
+from ..problem_table import problems_table, row_units
 
 
 @messages.refuse_denied
@@ -183,7 +183,7 @@ def grid_problems(loaders: Loaders, unit: Unit, month: str) -> Component:
     ]
     if len(shown):
         body.append(
-            problems_table(shown, latest, loaders.units_named(shown), table_id="grid-problem-table")
+            problems_table(shown, latest, row_units(loaders, shown), table_id="grid-problem-table")
         )
     body.append(
         html.P(

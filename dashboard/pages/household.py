@@ -27,7 +27,7 @@ from reports import fmt
 from .. import links, messages, page_frame, routing, tables
 from ..callback_guard import checked_ctx
 from ..data import Loaders, get_loaders
-from ..problem_table import problems_table
+from ..problem_table import problems_table, row_units
 
 access_log = logging.getLogger("riskgrid.access")
 
@@ -271,7 +271,7 @@ def problems_panel(loaders: Loaders, household_id: str) -> Component:
     if len(frame):
         body.append(
             problems_table(
-                frame, latest, loaders.units_named(frame), table_id="household-problem-table"
+                frame, latest, row_units(loaders, frame), table_id="household-problem-table"
             )
         )
     else:
