@@ -111,6 +111,16 @@ def province(store):
     return store
 
 
+NEXT = "2026-11"  # the month after MONTH
+
+
+def synced_province(store):
+    """``store`` with the small province loaded and its problem list synced to MONTH."""
+    load_province(store, seed=2026, **SMALL)
+    assert store.sync_problems() == MONTH
+    return store
+
+
 def test_province_figures_are_the_sums_of_their_counties(province):
     store = province
     rows = _figures(store)

@@ -16,16 +16,12 @@ from geodata import schema
 from geodata.checks.run import check_counties, check_month, in_unit
 from geodata.records import problem_sync
 from geodata.records.problems import FIXED_BY_DATA
-from tests.test_province import MONTH, SMALL, _county_file
-
-NEXT = "2026-11"
+from tests.test_province import MONTH, NEXT, SMALL, _county_file, synced_province
 
 
 @pytest.fixture
 def province(store):
-    load_province(store, seed=2026, **SMALL)
-    assert store.sync_problems() == MONTH
-    return store
+    return synced_province(store)
 
 
 def _rows(store) -> dict[tuple[str, str], dict]:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl.demo.province import load_province, province_grids
+from etl.demo.province import province_grids
 from etl.demo.province_files import write_county_month
 from etl.demo.province_geography import plan_counties
 from etl.demo.province_households import county_households
@@ -21,16 +21,12 @@ from geodata import schema
 from geodata.model import CATEGORIES, LEVELS
 from geodata.timeliness import HOUSEHOLD_FIELDS, Membership, timeliness
 from geodata.timeliness_store import store_timeliness
-from tests.test_province import MONTH, SMALL, _county_file
-
-NEXT = "2026-11"
+from tests.test_province import MONTH, NEXT, _county_file, synced_province
 
 
 @pytest.fixture
 def province(store):
-    load_province(store, seed=2026, **SMALL)
-    assert store.sync_problems() == MONTH
-    return store
+    return synced_province(store)
 
 
 def _units(store) -> list:

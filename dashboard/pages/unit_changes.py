@@ -9,7 +9,7 @@ from typing import Any
 import dash
 from dash.exceptions import PreventUpdate
 
-from geodata.model import CHILD_LEVEL
+from geodata.model import CHILD_LEVEL, Unit
 
 from .. import cards, links, measures, routing
 from ..data import get_loaders
@@ -25,9 +25,9 @@ from .unit_parts import (
 )
 
 
-def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
-    """Where a click on the map of unit ``code`` leads: the clicked unit's ancestor one level
-    below ``code`` (a township from the county's grid map), or None."""
+def drill_target(code: str, clicked: str | None) -> Unit | None:
+    """The unit a click on the map of unit ``code`` opens: the clicked unit's ancestor one
+    level below ``code`` (a township from the county's grid map), or None."""
     if not clicked:
         return None
     loaders = get_loaders()
@@ -40,7 +40,13 @@ def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
         target = loaders.unit(ancestor) if ancestor else None
     if target is None or getattr(target, f"{unit.level}_code", None) != unit.code:
         return None
-    return links.unit_href(target, month)
+    return target
+
+
+def drill_href(code: str, clicked: str | None, month: str | None) -> str | None:
+    """The address of ``drill_target``'s unit in ``month``, or None."""
+    target = drill_target(code, clicked)
+    return links.unit_href(target, month) if target is not None else None
 
 
 def drilled(
@@ -57,11 +63,11 @@ def drilled(
     loaders = get_loaders()
     if not isinstance(clicked, str) or loaders.resolve_month(month) != month:
         raise PreventUpdate  # a click on nothing, a month that is none (a forged request)
-    href = drill_href(code, clicked, month)
-    if href is None:
+    target = drill_target(code, clicked)
+    if target is None:
         raise PreventUpdate
-    target = loaders.unit(href.split("?", 1)[0].rsplit("/", 1)[-1])
-    if target is None or target.level == "grid":
+    href = links.unit_href(target, month)
+    if target.level == "grid":
         return (href, *[dash.no_update] * (6 + len(PART_IDS)))
     parts = unit_parts(loaders, target, month, measures.measure(measure).key)
     return (
